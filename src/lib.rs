@@ -1,0 +1,38 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod clients;
+mod csvio;
+mod date;
+pub mod delivery;
+mod error;
+pub mod id;
+pub mod money;
+pub mod pricing;
+pub mod rollup;
+mod span;
+#[cfg(test)]
+mod testkit;
+pub mod valuation;
+
+pub use catalog::{Catalog, Category, ElementIdx, ServiceElement, Unit};
+pub use clients::{
+    load_clients, read_clients, read_clients_all, AgeBand, Client, ClientRegister, Outcome,
+    TargetGroup, VictimStatus,
+};
+pub use csvio::CsvOptions;
+pub use date::Date;
+pub use delivery::{load_deliveries, read_deliveries, read_deliveries_all, Delivery};
+pub use error::{Error, Location, Result};
+pub use id::{ClientId, ElementCode, ProviderId, TableId};
+pub use money::{allocate, Money, Quantity, Rounding, UnitPrice};
+pub use pricing::{
+    PriceBook, PriceRef, PriceRow, PriceRule, PricingTable, RoundingPolicy, Scope, TableHeader,
+    TableIdx, Tier,
+};
+pub use rollup::{GroupBy, GroupKey, KeyPart, Rollup, RollupContext, Totals};
+pub use valuation::{
+    value, Context, LineView, RejectReason, Rejection, TierPart, Valuation, ValuationOptions,
+    ValuedLine,
+};
