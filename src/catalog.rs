@@ -1,7 +1,7 @@
 //! The unified package: [`ServiceElement`]s with their [`Unit`] and [`Category`], in a
 //! [`Catalog`] loaded from `pricing-tables/catalog.toml`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -216,7 +216,7 @@ impl ElementIdx {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     elements: Vec<ServiceElement>,
-    by_code: BTreeMap<ElementCode, ElementIdx>,
+    by_code: HashMap<ElementCode, ElementIdx>,
     source: String,
 }
 
@@ -257,7 +257,7 @@ impl Catalog {
     ///
     /// [`Error::DuplicateElement`] when two elements share a code.
     pub fn new(elements: Vec<ServiceElement>) -> Result<Self> {
-        let mut by_code = BTreeMap::new();
+        let mut by_code = HashMap::new();
         for (i, e) in elements.iter().enumerate() {
             let idx = ElementIdx(u32::try_from(i).map_err(|_| Error::Overflow {
                 what: "catalog size".to_owned(),
@@ -321,7 +321,7 @@ impl Catalog {
             ));
         }
         let mut elements = Vec::with_capacity(raw.element.len());
-        let mut by_code = BTreeMap::new();
+        let mut by_code = HashMap::new();
         for spanned in raw.element {
             let e = spanned.into_inner();
             let at = |s: &Spanned<String>, field: &str, err: Error| {

@@ -4,7 +4,7 @@
 //! Rollups built over disjoint slices of the lines [`Rollup::merge`] into exactly the rollup
 //! of the whole, in any order and grouping: that is what lets work be split across threads.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -189,7 +189,8 @@ pub struct RollupContext<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollup {
     by: Vec<GroupBy>,
-    groups: BTreeMap<GroupKey, Totals>,
+    /// Hashed while adding (fast); sorted whenever read (deterministic).
+    groups: HashMap<GroupKey, Totals>,
     total: Totals,
 }
 
@@ -223,7 +224,7 @@ impl Rollup {
         }
         Ok(Self {
             by: by.to_vec(),
-            groups: BTreeMap::new(),
+            groups: HashMap::new(),
             total: Totals::default(),
         })
     }
@@ -348,7 +349,9 @@ impl Rollup {
 
     /// The groups, in key order.
     pub fn groups(&self) -> impl Iterator<Item = (&GroupKey, &Totals)> {
-        self.groups.iter()
+        let mut sorted: Vec<(&GroupKey, &Totals)> = self.groups.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sorted.into_iter()
     }
 
     /// The number of groups.

@@ -455,7 +455,7 @@ pub fn value<'d>(
     value_stateful(deliveries, cx, pending, &mut lines, &mut rejections);
 
     lines.sort_by_key(|l| l.row);
-    rejections.sort_by(|a, b| (a.row, a.partial).cmp(&(b.row, b.partial)));
+    rejections.sort_by_key(|r| (r.row, r.partial));
     if options.strict {
         if let Some(r) = rejections.first() {
             return Err(Error::Rejected {

@@ -5,7 +5,7 @@
 
 mod file;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -398,7 +398,7 @@ pub struct PriceBook {
     /// Per table, per catalog element, the row index pricing it.
     dense: Vec<Vec<Option<u32>>>,
     national: Vec<TableIdx>,
-    by_provider: BTreeMap<ProviderId, Vec<TableIdx>>,
+    by_provider: HashMap<ProviderId, Vec<TableIdx>>,
 }
 
 const SHIPPED_TABLES: &[(&str, &str)] = &[
@@ -441,7 +441,7 @@ impl PriceBook {
         }
         let mut dense = Vec::with_capacity(tables.len());
         let mut national = Vec::new();
-        let mut by_provider: BTreeMap<ProviderId, Vec<TableIdx>> = BTreeMap::new();
+        let mut by_provider: HashMap<ProviderId, Vec<TableIdx>> = HashMap::new();
         for (i, t) in tables.iter().enumerate() {
             let idx = TableIdx(u32::try_from(i).map_err(|_| Error::Overflow {
                 what: "number of tables".to_owned(),

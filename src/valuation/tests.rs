@@ -1,7 +1,10 @@
 use super::*;
 use crate::testkit::{book, catalog, delivery};
 
-fn run(ds: &[Delivery]) -> (Vec<(u64, String, String)>, Vec<(u64, String, bool)>, String) {
+/// (row, billed quantity, amount) per line; (row, reason code, partial) per rejection; total.
+type Outcome = (Vec<(u64, String, String)>, Vec<(u64, String, bool)>, String);
+
+fn run(ds: &[Delivery]) -> Outcome {
     let c = catalog();
     let b = book(&c);
     let v = value(
