@@ -192,6 +192,20 @@ pub enum Error {
         /// The provider.
         provider: ProviderId,
     },
+    /// A comparison year has no valued deliveries.
+    #[error("no valued deliveries in {year}: nothing to compare")]
+    NoData {
+        /// The year.
+        year: u16,
+    },
+    /// The reference table of a comparison does not price every element in use.
+    #[error("reference table `{table}` does not price {elements} used in the deliveries")]
+    ReferenceIncomplete {
+        /// The table (id and version).
+        table: String,
+        /// The elements it lacks, comma-separated.
+        elements: String,
+    },
 }
 
 /// The crate's result type.

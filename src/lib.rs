@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod clients;
+pub mod compare;
 mod csvio;
 mod date;
 pub mod delivery;

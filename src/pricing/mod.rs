@@ -321,6 +321,16 @@ impl PricingTable {
         file::write_table(self)
     }
 
+    /// The same rows as a national table valid on every date: used to revalue deliveries of
+    /// any provider and year at one common reference table. Keeps the id, version and hash.
+    pub(crate) fn as_reference(&self) -> PricingTable {
+        let mut t = self.clone();
+        t.scope = Scope::National;
+        t.valid_from = Date::MIN;
+        t.valid_to = Date::MAX;
+        t
+    }
+
     /// The table id.
     pub fn id(&self) -> &TableId {
         &self.id
