@@ -75,6 +75,34 @@ impl Default for CompareOptions {
     }
 }
 
+impl CompareOptions {
+    /// Sets the base year.
+    pub fn with_base_year(mut self, year: u16) -> Self {
+        self.base_year = year;
+        self
+    }
+    /// Sets the compared year.
+    pub fn with_year(mut self, year: u16) -> Self {
+        self.year = Some(year);
+        self
+    }
+    /// Sets the price-volume-mix segmentation.
+    pub fn with_mix_by(mut self, by: MixBy) -> Self {
+        self.mix_by = by;
+        self
+    }
+    /// Sets the reference table (`ID` or `ID@VERSION`).
+    pub fn with_reference_table(mut self, table: impl Into<String>) -> Self {
+        self.reference_table = Some(table.into());
+        self
+    }
+    /// Sets the deflators.
+    pub fn with_deflators(mut self, deflators: Deflators) -> Self {
+        self.deflators = Some(deflators);
+        self
+    }
+}
+
 /// What the comparison needs besides the valuation.
 #[derive(Debug, Clone, Copy)]
 pub struct CompareContext<'a> {

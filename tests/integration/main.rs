@@ -1,5 +1,6 @@
 //! The integration tests of aidcost: one binary, one module per theme.
 
+mod compare;
 mod errors;
 mod fixtures;
 mod laws;
