@@ -39,6 +39,7 @@ impl CsvOptions {
 pub(crate) struct CsvTable<'a> {
     origin: PathBuf,
     reader: csv::Reader<&'a [u8]>,
+    body: &'a [u8],
     columns: HashMap<String, usize>,
     decimal_comma: bool,
     record: csv::StringRecord,
@@ -85,7 +86,10 @@ impl<'a> CsvTable<'a> {
             .flexible(false)
             .trim(csv::Trim::All)
             .from_reader(body.as_bytes());
-        let headers = reader.headers().map_err(|e| csv_error(origin, &e))?.clone();
+        let headers = reader
+            .headers()
+            .map_err(|e| csv_error(origin, body.as_bytes(), &e))?
+            .clone();
         let mut columns = HashMap::new();
         for (i, h) in headers.iter().enumerate() {
             let name = h.trim().to_ascii_lowercase();
@@ -116,6 +120,7 @@ impl<'a> CsvTable<'a> {
         Ok(Self {
             origin: origin.to_owned(),
             reader,
+            body: body.as_bytes(),
             columns,
             decimal_comma,
             record: csv::StringRecord::new(),
@@ -127,19 +132,29 @@ impl<'a> CsvTable<'a> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => Ok(None),
             Ok(true) => Ok(Some(Row {
-                line: self.record.position().map_or(0, |p| p.line()),
+                line: self.record.position().map_or(0, |p| line_of(self.body, p)),
                 record: &self.record,
                 columns: &self.columns,
                 origin: &self.origin,
                 decimal_comma: self.decimal_comma,
             })),
-            Err(e) => Err(csv_error(&self.origin, &e)),
+            Err(e) => Err(csv_error(&self.origin, self.body, &e)),
         }
     }
 }
 
-fn csv_error(origin: &Path, e: &csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line());
+/// The line a record starts on. After a CRLF the csv reader places the next record's start on
+/// the LF, still counted on the previous line; such a start belongs to the next line.
+fn line_of(body: &[u8], p: &csv::Position) -> u64 {
+    let on_lf = usize::try_from(p.byte())
+        .ok()
+        .and_then(|b| body.get(b))
+        .is_some_and(|&c| c == b'\n');
+    p.line() + u64::from(on_lf)
+}
+
+fn csv_error(origin: &Path, body: &[u8], e: &csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| line_of(body, p));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -1,0 +1,82 @@
+//! One module per subcommand, and what they share: loading the inputs and valuing them.
+
+pub(crate) mod catalog;
+pub(crate) mod check;
+pub(crate) mod demo;
+pub(crate) mod explain;
+pub(crate) mod value;
+
+use std::collections::BTreeMap;
+
+use aidcost::{
+    value as value_deliveries, Catalog, ClientRegister, Context, PriceBook, Rejection, Valuation,
+    ValuationOptions,
+};
+
+use crate::failure::Failure;
+use crate::input::{load_clients, load_deliveries, load_tables, Deliveries, InputArgs, Status};
+
+/// Everything read for `value` and `explain`.
+pub(crate) struct Loaded {
+    pub(crate) catalog: Catalog,
+    pub(crate) book: PriceBook,
+    pub(crate) clients: Option<ClientRegister>,
+    pub(crate) deliveries: Deliveries,
+}
+
+impl Loaded {
+    /// Reads the tables, the register (if given) and the deliveries.
+    pub(crate) fn read(args: &InputArgs) -> Result<Self, Failure> {
+        let (catalog, book) = load_tables(&args.tables)?;
+        let clients = match &args.clients {
+            Some(path) => Some(load_clients(path, args.csv_options())?),
+            None => None,
+        };
+        let deliveries = load_deliveries(&args.deliveries, args.csv_options())?;
+        Ok(Self {
+            catalog,
+            book,
+            clients,
+            deliveries,
+        })
+    }
+
+    /// The valuation context.
+    pub(crate) fn context(&self) -> Context<'_> {
+        Context {
+            catalog: &self.catalog,
+            book: &self.book,
+            clients: self.clients.as_ref(),
+        }
+    }
+
+    /// Values every row (never strict: rejections are reported, not raised).
+    pub(crate) fn value(&self) -> Result<Valuation<'_>, Failure> {
+        let _status = Status::for_rows(self.deliveries.rows.len());
+        Ok(value_deliveries(
+            &self.deliveries.rows,
+            self.context(),
+            ValuationOptions::default(),
+        )?)
+    }
+}
+
+/// Rejections counted by reason code, partial ones apart: `no_price 1, over_cap 2 (1 partial)`.
+pub(crate) fn rejection_summary<'r>(rejections: impl IntoIterator<Item = &'r Rejection>) -> String {
+    let mut by_code: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    for r in rejections {
+        let e = by_code.entry(r.reason().code()).or_default();
+        e.0 += 1;
+        if r.is_partial() {
+            e.1 += 1;
+        }
+    }
+    by_code
+        .iter()
+        .map(|(code, (n, partial))| match partial {
+            0 => format!("{code} {n}"),
+            p => format!("{code} {n} ({p} partial)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

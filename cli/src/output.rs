@@ -1,0 +1,214 @@
+//! Output writers: number formatting, aligned terminal tables, CSV (plain or Excel-LT), JSON.
+
+use std::io::{self, Write};
+
+use aidcost::{Money, Quantity, UnitPrice};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned columns for a terminal.
+    #[default]
+    Table,
+    /// CSV (with `--excel-lt`: semicolons, decimal commas, BOM, CRLF).
+    Csv,
+    /// JSON with amounts as decimal strings.
+    Json,
+}
+
+/// A display amount: two decimals, half away from zero (display only; figures are exact).
+pub(crate) fn money2(m: Money) -> String {
+    dec2(m.get())
+}
+
+/// Two decimals, half away from zero, for display.
+pub(crate) fn dec2(d: Decimal) -> String {
+    let r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    format!("{r:.2}")
+}
+
+/// An exact amount as a decimal string with at least two decimals (`12.5` → `12.50`,
+/// `43.7500` → `43.75`, `10.005` stays `10.005`): nothing is rounded.
+pub(crate) fn money_exact(m: Money) -> String {
+    exact2(m.get())
+}
+
+/// As [`money_exact`], for any decimal.
+pub(crate) fn exact2(d: Decimal) -> String {
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    n.to_string()
+}
+
+/// A quantity without trailing zeros (`1.50` → `1.5`).
+pub(crate) fn qty(q: Quantity) -> String {
+    q.get().normalize().to_string()
+}
+
+/// A unit price as written in its table (`32.00`, `0.40`).
+pub(crate) fn price(p: UnitPrice) -> String {
+    p.to_string()
+}
+
+/// Column alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// An aligned text table: a header, rows and optional separator lines before some rows.
+#[derive(Debug)]
+pub(crate) struct TextTable {
+    headers: Vec<String>,
+    align: Vec<Align>,
+    rows: Vec<Option<Vec<String>>>,
+}
+
+impl TextTable {
+    pub(crate) fn new(columns: &[(&str, Align)]) -> Self {
+        Self {
+            headers: columns.iter().map(|(h, _)| (*h).to_owned()).collect(),
+            align: columns.iter().map(|(_, a)| *a).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(Some(cells));
+    }
+
+    /// A rule line (before a total row, say).
+    pub(crate) fn rule(&mut self) {
+        self.rows.push(None);
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let n = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in self.rows.iter().flatten() {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: &[String], out: &mut String| {
+            let mut text = String::new();
+            for (i, c) in cells.iter().enumerate().take(n) {
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                let pad = widths[i].saturating_sub(c.chars().count());
+                match self.align[i] {
+                    Align::Left => {
+                        text.push_str(c);
+                        text.extend(std::iter::repeat(' ').take(pad));
+                    }
+                    Align::Right => {
+                        text.extend(std::iter::repeat(' ').take(pad));
+                        text.push_str(c);
+                    }
+                }
+            }
+            out.push_str(text.trim_end());
+            out.push('\n');
+        };
+        line(&self.headers, &mut out);
+        let total: usize = widths.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+        let rule: String = "-".repeat(total);
+        out.push_str(&rule);
+        out.push('\n');
+        for r in &self.rows {
+            match r {
+                Some(cells) => line(cells, &mut out),
+                None => {
+                    out.push_str(&rule);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One CSV cell: text is written as is, numbers get a decimal comma in the Excel-LT dialect.
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
+    Text(String),
+    Num(String),
+}
+
+/// A CSV writer in the plain dialect (comma, point, LF) or Excel-LT (semicolon, comma, BOM,
+/// CRLF).
+pub(crate) struct CsvOut<W: Write> {
+    writer: csv::Writer<W>,
+    excel_lt: bool,
+}
+
+impl<W: Write> CsvOut<W> {
+    pub(crate) fn new(mut sink: W, excel_lt: bool) -> io::Result<Self> {
+        let mut b = csv::WriterBuilder::new();
+        if excel_lt {
+            sink.write_all("\u{feff}".as_bytes())?;
+            b.delimiter(b';').terminator(csv::Terminator::CRLF);
+        }
+        Ok(Self {
+            writer: b.from_writer(sink),
+            excel_lt,
+        })
+    }
+
+    pub(crate) fn header(&mut self, names: &[&str]) -> csv::Result<()> {
+        self.writer.write_record(names)
+    }
+
+    pub(crate) fn record(&mut self, cells: &[Cell]) -> csv::Result<()> {
+        let excel = self.excel_lt;
+        self.writer.write_record(cells.iter().map(|c| match c {
+            Cell::Text(t) => t.clone(),
+            Cell::Num(n) if excel => n.replace('.', ","),
+            Cell::Num(n) => n.clone(),
+        }))
+    }
+
+    pub(crate) fn finish(mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// Writes `value` as pretty JSON with a final newline.
+pub(crate) fn write_json<T: serde::Serialize>(
+    mut sink: impl Write,
+    value: &T,
+) -> Result<(), crate::failure::Failure> {
+    serde_json::to_writer_pretty(&mut sink, value)?;
+    sink.write_all(b"\n")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_amounts_keep_every_digit_and_at_least_two_decimals() {
+        let m = |s: &str| s.parse::<Money>().unwrap();
+        assert_eq!(money_exact(m("12.5")), "12.50");
+        assert_eq!(money_exact(m("43.7500")), "43.75");
+        assert_eq!(money_exact(m("10.005")), "10.005");
+        assert_eq!(money2(m("10.005")), "10.01");
+        assert_eq!(money2(m("7")), "7.00");
+    }
+
+    #[test]
+    fn tables_align_amounts_right() {
+        let mut t = TextTable::new(&[("name", Align::Left), ("amount", Align::Right)]);
+        t.row(vec!["a".into(), "1.00".into()]);
+        t.row(vec!["long name".into(), "100.00".into()]);
+        let text = t.render();
+        assert!(text.contains("a            1.00\n"), "{text}");
+    }
+}
