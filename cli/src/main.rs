@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{catalog, check, demo, explain, value};
+use crate::commands::{catalog, check, compare, demo, explain, value};
 
 /// Values deliveries of social services to trafficking victims against versioned price tables.
 #[derive(Debug, Parser)]
@@ -35,6 +35,8 @@ enum Command {
     Check(check::Args),
     /// The unified package: codes, names, units and the current national price.
     Catalog(catalog::Args),
+    /// KPIs, cost per outcome, the base-year comparison and the provider league tables.
+    Compare(compare::Args),
     /// Value the built-in synthetic demo data for 2019 and 2024 (needs no files).
     Demo,
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Demo => demo::run(),
     };
     match result {

@@ -17,6 +17,7 @@ use crate::output::{dec2, money2, Align, TextTable};
 
 const DEMO_CLIENTS: &str = include_str!("../../../demo/clients.csv");
 const DEMO_DELIVERIES: &str = include_str!("../../../demo/deliveries.csv");
+const DEMO_DEFLATORS: &str = include_str!("../../../deflators/lt-hicp-illustrative.toml");
 
 /// The years the demo reports on.
 const YEARS: [u16; 2] = [2019, 2024];
@@ -159,6 +160,24 @@ pub(crate) fn run() -> CmdResult {
         valuation.rows_rejected(),
         money2(valuation.total())
     ));
+    let deflators = aidcost::compare::Deflators::from_toml(
+        DEMO_DEFLATORS,
+        Path::new("deflators/lt-hicp-illustrative.toml"),
+    )?;
+    let comparison = aidcost::compare::compare(
+        &valuation,
+        aidcost::compare::CompareContext {
+            catalog: &catalog,
+            book: &book,
+            clients: &register,
+        },
+        &aidcost::compare::CompareOptions::default().with_deflators(deflators),
+    )?;
+    s.push_str(&format!(
+        "\n{} against {} (real figures deflated with the illustrative index in deflators/):\n",
+        comparison.year, comparison.base_year
+    ));
+    s.push_str(&crate::commands::compare::summary(&comparison));
     s.push_str(TRY_NEXT);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -182,7 +201,8 @@ const TRY_NEXT: &str = "
 Try next (from the repository root):
   aidcost value --tables pricing-tables --deliveries demo/deliveries.csv --clients demo/clients.csv --by provider,year
   aidcost value --tables pricing-tables --deliveries demo/deliveries.csv --clients demo/clients.csv --by year,category --format csv --excel-lt > by-category.csv
-  aidcost explain --client CLIENT_ID --tables pricing-tables --deliveries demo/deliveries.csv --clients demo/clients.csv
+  aidcost compare --tables pricing-tables --deliveries demo/deliveries.csv --clients demo/clients.csv --deflators deflators/lt-hicp-illustrative.toml --chart compare.svg
+  aidcost explain --client C24-0092 --tables pricing-tables --deliveries demo/deliveries.csv --clients demo/clients.csv
   aidcost check --tables pricing-tables --deliveries demo/deliveries.csv --clients demo/clients.csv
   aidcost catalog
 ";

@@ -1,7 +1,9 @@
 //! One module per subcommand, and what they share: loading the inputs and valuing them.
 
 pub(crate) mod catalog;
+pub(crate) mod chart;
 pub(crate) mod check;
+pub(crate) mod compare;
 pub(crate) mod demo;
 pub(crate) mod explain;
 pub(crate) mod value;
