@@ -292,10 +292,7 @@ impl Catalog {
     /// [`Error::Io`] when unreadable; otherwise as [`Catalog::from_toml`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = crate::span::read_text(path)?;
         Self::from_toml(&text, path)
     }
 
@@ -308,18 +305,7 @@ impl Catalog {
     /// names file, line and column.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self> {
         let raw: RawCatalog = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
-        if *raw.schema.get_ref() != SCHEMA_VERSION {
-            return Err(invalid(
-                origin,
-                text,
-                raw.schema.span(),
-                "schema",
-                format!(
-                    "unsupported schema {}; this version reads schema {SCHEMA_VERSION}",
-                    raw.schema.get_ref()
-                ),
-            ));
-        }
+        crate::span::check_schema(origin, text, &raw.schema)?;
         let mut elements = Vec::with_capacity(raw.element.len());
         let mut by_code = HashMap::new();
         for spanned in raw.element {

@@ -245,18 +245,4 @@ impl Row<'_> {
     }
 }
 
-/// Reads a whole file as UTF-8 text.
-pub(crate) fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|e| Error::Invalid {
-        location: Location::new(path, 0, 0),
-        field: "(file)".to_owned(),
-        message: format!(
-            "not UTF-8 text (byte {}); save the file as CSV UTF-8",
-            e.utf8_error().valid_up_to()
-        ),
-    })
-}
+pub(crate) use crate::span::read_text;

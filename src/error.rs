@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::id::{ClientId, ElementCode, ProviderId, TableId};
+use crate::id::{ClientId, ElementCode, TableId};
 
 /// Where in an input file something was found.
 ///
@@ -177,20 +177,6 @@ pub enum Error {
         row: u64,
         /// Why.
         reason: crate::valuation::RejectReason,
-    },
-    /// No client or household by that id.
-    #[error("no client `{client}` in the data")]
-    NoSuchClient {
-        /// The client.
-        client: ClientId,
-    },
-    /// A pricing-table id and provider pair with no table.
-    #[error("provider `{provider}` has no table `{table}`")]
-    NoSuchTable {
-        /// The table.
-        table: TableId,
-        /// The provider.
-        provider: ProviderId,
     },
     /// A comparison year has no valued deliveries.
     #[error("no valued deliveries in {year}: nothing to compare")]

@@ -46,6 +46,44 @@ pub(crate) fn invalid(
     }
 }
 
+/// Reads a whole file as UTF-8 text.
+pub(crate) fn read_text(path: &Path) -> crate::Result<String> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| Error::Invalid {
+        location: Location::new(path, 0, 0),
+        field: "(file)".to_owned(),
+        message: format!(
+            "not UTF-8 text (byte {}); save the file as CSV UTF-8",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+/// Refuses a file whose `schema` is not the one this version reads.
+pub(crate) fn check_schema(
+    origin: &Path,
+    text: &str,
+    schema: &toml::Spanned<u32>,
+) -> crate::Result<()> {
+    let version = *schema.get_ref();
+    if version == crate::catalog::SCHEMA_VERSION {
+        return Ok(());
+    }
+    Err(invalid(
+        origin,
+        text,
+        schema.span(),
+        "schema",
+        format!(
+            "unsupported schema {version}; this version reads schema {}",
+            crate::catalog::SCHEMA_VERSION
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::catalog::{reason_of, SCHEMA_VERSION};
+use crate::catalog::reason_of;
 use crate::error::{Error, Result};
 use crate::span::{invalid, toml_error};
 
@@ -82,10 +82,7 @@ impl Deflators {
     /// [`Error::Io`] when unreadable; otherwise as [`Deflators::from_toml`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = crate::span::read_text(path)?;
         Self::from_toml(&text, path)
     }
 
@@ -98,15 +95,7 @@ impl Deflators {
     /// base year without a value.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self> {
         let raw: RawDeflators = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
-        if *raw.schema.get_ref() != SCHEMA_VERSION {
-            return Err(invalid(
-                origin,
-                text,
-                raw.schema.span(),
-                "schema",
-                format!("unsupported schema {}", raw.schema.get_ref()),
-            ));
-        }
+        crate::span::check_schema(origin, text, &raw.schema)?;
         let mut values = BTreeMap::new();
         for (year, value) in &raw.values {
             let y: u16 = year

@@ -109,16 +109,7 @@ impl Ctx<'_> {
 pub(super) fn parse_table(text: &str, origin: &Path) -> Result<PricingTable> {
     let raw: RawTable = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
     let cx = Ctx { origin, text };
-    if *raw.schema.get_ref() != SCHEMA_VERSION {
-        return Err(cx.at(
-            raw.schema.span(),
-            "schema",
-            format!(
-                "unsupported schema {}; this version reads schema {SCHEMA_VERSION}",
-                raw.schema.get_ref()
-            ),
-        ));
-    }
+    crate::span::check_schema(origin, text, &raw.schema)?;
     let id = TableId::new(raw.id.get_ref()).map_err(|e| cx.err(&raw.id, "id", &e))?;
     let scope = match (raw.scope.get_ref().as_str(), &raw.provider) {
         ("national", None) => Scope::National,

@@ -289,15 +289,7 @@ impl PricingTable {
     /// [`Error::Io`] when unreadable; otherwise as [`PricingTable::from_toml`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| Error::Invalid {
-            location: crate::Location::file(path),
-            field: "(file)".to_owned(),
-            message: format!("not UTF-8 text: {e}"),
-        })?;
+        let text = crate::span::read_text(path)?;
         Self::from_toml(&text, path)
     }
 
