@@ -5,12 +5,16 @@ pub mod catalog;
 pub mod clients;
 pub mod compare;
 mod csvio;
+pub mod currency;
 mod date;
 pub mod delivery;
+pub mod derivation;
 mod error;
 pub mod id;
 pub mod money;
+pub mod prevention;
 pub mod pricing;
+pub mod project;
 pub mod rollup;
 mod span;
 #[cfg(test)]
@@ -23,8 +27,13 @@ pub use clients::{
     TargetGroup, VictimStatus,
 };
 pub use csvio::CsvOptions;
+pub use currency::{litas_to_euro, ConversionRule, Currency, Litas, LTL_PER_EUR};
 pub use date::Date;
 pub use delivery::{load_deliveries, read_deliveries, read_deliveries_all, Delivery};
+pub use derivation::{
+    ActivityCost, CapacityCost, Derivations, ElementCost, Figure, FlatRate, Mismatch, Rate,
+    Regulation, RoleCost, Step,
+};
 pub use error::{Error, Location, Result};
 pub use id::{ClientId, ElementCode, ProviderId, TableId};
 pub use money::{allocate, Money, Quantity, Rounding, UnitPrice};

@@ -500,28 +500,26 @@ fn value_stateful(
     for p in pending {
         let d = &deliveries[p.row];
         let row = p.row as u64 + 1;
-        let table = cx.book.table(p.price.table);
         let price_row = cx.book.row(p.price);
         let so_far = used
             .entry((d.client(), p.element, d.date().year()))
             .or_insert(Quantity::ZERO);
         let mut billed = p.billed;
         if let Some(cap) = price_row.cap_per_client_year() {
-            let room = cap.checked_sub(*so_far).unwrap_or(Quantity::ZERO);
-            if room.get() <= rust_decimal::Decimal::ZERO {
+            let (within, excess) = split_at_cap(cap, *so_far, billed);
+            if within.get() <= rust_decimal::Decimal::ZERO {
                 rejections.push(Rejection {
                     row,
                     reason: RejectReason::OverCap {
                         element: d.element().clone(),
                         cap,
-                        excess: billed,
+                        excess,
                     },
                     partial: false,
                 });
                 continue;
             }
-            if billed > room {
-                let excess = billed.checked_sub(room).unwrap_or(Quantity::ZERO);
+            if excess.is_positive() {
                 rejections.push(Rejection {
                     row,
                     reason: RejectReason::OverCap {
@@ -531,27 +529,11 @@ fn value_stateful(
                     },
                     partial: true,
                 });
-                billed = room;
+                billed = within;
             }
         }
-        let start = *so_far;
-        let Some(end) = start.checked_add(billed) else {
-            rejections.push(Rejection {
-                row,
-                reason: RejectReason::Overflow,
-                partial: false,
-            });
-            continue;
-        };
-        let priced = match price_row.rule() {
-            PriceRule::Tiered(tiers) => price_tiers(tiers, start, end)
-                .map(|(parts, sum)| (None, Some(parts.into_boxed_slice()), sum)),
-            PriceRule::Flat(p) => billed.checked_mul(*p).map(|m| (Some(*p), None, m)),
-            _ => billed
-                .checked_mul(UnitPrice::ONE_EURO)
-                .map(|m| (Some(UnitPrice::ONE_EURO), None, m)),
-        };
-        let Some((unit_price, tiers, unrounded)) = priced else {
+        let Some((line, end)) = price_line(cx.book, row, p.element, p.price, *so_far, billed)
+        else {
             rejections.push(Rejection {
                 row,
                 reason: RejectReason::Overflow,
@@ -560,17 +542,64 @@ fn value_stateful(
             continue;
         };
         *so_far = end;
-        lines.push(ValuedLine {
-            row,
-            element: p.element,
-            price: p.price,
-            billed,
-            unit_price,
-            tiers,
-            unrounded,
-            amount: round(unrounded, table),
-        });
+        lines.push(line);
     }
+}
+
+/// Splits `billed` at a yearly `cap` of which `before` is already used: the part within the
+/// cap and the excess beyond it. A cap already reached gives zero within and all as excess.
+pub(crate) fn split_at_cap(
+    cap: Quantity,
+    before: Quantity,
+    billed: Quantity,
+) -> (Quantity, Quantity) {
+    let room = cap.checked_sub(before).unwrap_or(Quantity::ZERO);
+    if room.get() <= rust_decimal::Decimal::ZERO {
+        return (Quantity::ZERO, billed);
+    }
+    if billed > room {
+        (room, billed.checked_sub(room).unwrap_or(Quantity::ZERO))
+    } else {
+        (billed, Quantity::ZERO)
+    }
+}
+
+/// Prices one billed quantity against the row `price` of `book`, the cumulative billed
+/// quantity of the year before it being `before` (it places the quantity on the tiers), and
+/// rounds the amount once as the table declares. Returns the line (citing input row `row`)
+/// and the cumulative quantity after it; `None` on overflow.
+pub(crate) fn price_line(
+    book: &PriceBook,
+    row: u64,
+    element: ElementIdx,
+    price: PriceRef,
+    before: Quantity,
+    billed: Quantity,
+) -> Option<(ValuedLine, Quantity)> {
+    let end = before.checked_add(billed)?;
+    let (unit_price, tiers, unrounded) = match book.row(price).rule() {
+        PriceRule::Tiered(tiers) => {
+            let (parts, sum) = price_tiers(tiers, before, end)?;
+            (None, Some(parts.into_boxed_slice()), sum)
+        }
+        PriceRule::Flat(p) => (Some(*p), None, billed.checked_mul(*p)?),
+        _ => (
+            Some(UnitPrice::ONE_EURO),
+            None,
+            billed.checked_mul(UnitPrice::ONE_EURO)?,
+        ),
+    };
+    let line = ValuedLine {
+        row,
+        element,
+        price,
+        billed,
+        unit_price,
+        tiers,
+        unrounded,
+        amount: round(unrounded, book.table(price.table)),
+    };
+    Some((line, end))
 }
 
 /// Splits the cumulative range `(start, end]` over `tiers` and prices each part.

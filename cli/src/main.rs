@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{catalog, check, compare, demo, explain, value};
+use crate::commands::{catalog, check, compare, convert, demo, derive, explain, project, value};
 
 /// Values deliveries of social services to trafficking victims against versioned price tables.
 #[derive(Debug, Parser)]
@@ -37,6 +37,12 @@ enum Command {
     Catalog(catalog::Args),
     /// KPIs, cost per outcome, the base-year comparison and the provider league tables.
     Compare(compare::Args),
+    /// A litas amount in euro at the fixed rate 3.45280 (price or benefit rounding).
+    Convert(convert::Args),
+    /// A project's budget: planned against actual valued cost, absorption, shares.
+    Project(project::Args),
+    /// Element values derived from staff costs, EU flat rates and time equations, with steps.
+    Derive(derive::Args),
     /// Value the built-in synthetic demo data for 2019 and 2024 (needs no files).
     Demo,
 }
@@ -49,6 +55,9 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Convert(args) => convert::run(&args),
+        Command::Project(args) => project::run(&args),
+        Command::Derive(args) => derive::run(&args),
         Command::Demo => demo::run(),
     };
     match result {

@@ -169,3 +169,58 @@ fn bad_inputs_exit_2_with_a_clear_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid reference table `nope`"));
 }
+
+#[test]
+fn prevention_is_reported_apart_and_leaves_cost_per_client_unchanged() {
+    let plain = run_with(&["--format", "json"]);
+    let with = run_with(&["--format", "json", "--activities", "demo/activities.csv"]);
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&with.stdout).unwrap();
+    assert_eq!(
+        a["cost_per_outcome"], b["cost_per_outcome"],
+        "prevention never enters cost per client"
+    );
+    let p = b["prevention"]
+        .as_array()
+        .expect("a prevention section per year");
+    assert_eq!(p.len(), 2);
+    assert_eq!(p[0]["year"], 2019);
+    // demo/activities.csv: the 2019 activities total 4 700.00 (the generator's figure).
+    assert_eq!(p[0]["total"], "4700.00");
+    assert!(a.get("prevention").is_none());
+}
+
+#[test]
+fn value_with_activities_appends_the_prevention_report() {
+    let out = run(&[
+        "value",
+        "--tables",
+        "pricing-tables",
+        "--deliveries",
+        "demo/deliveries.csv",
+        "--clients",
+        "demo/clients.csv",
+        "--activities",
+        "demo/activities.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 4 700.00 in 2019 + 9 456.00 in 2024.
+    assert_eq!(v["prevention"]["total"], "14156.00");
+    assert_eq!(
+        v["total"], "460031.15",
+        "client assistance total is unchanged"
+    );
+    let demo = run(&["demo"]);
+    let text = String::from_utf8(demo.stdout).unwrap();
+    assert!(text
+        .contains("Prevention and public education 2024 (reported apart from client assistance)"));
+}

@@ -29,6 +29,10 @@ struct RawTable {
     #[serde(default)]
     rounding: Option<RawRounding>,
     #[serde(default)]
+    derivations: Option<Spanned<String>>,
+    #[serde(default)]
+    tolerance: Option<Spanned<String>>,
+    #[serde(default)]
     price: Vec<Spanned<RawPrice>>,
 }
 
@@ -174,6 +178,18 @@ pub(super) fn parse_table(text: &str, origin: &Path) -> Result<PricingTable> {
             rounding.decimals = *dp.get_ref();
         }
     }
+    let derivations = match &raw.derivations {
+        Some(d) if d.get_ref().trim().is_empty() => {
+            return Err(cx.at(d.span(), "derivations", "an empty path"))
+        }
+        Some(d) => Some(std::path::PathBuf::from(d.get_ref())),
+        None => None,
+    };
+    let tolerance = raw
+        .tolerance
+        .as_ref()
+        .map(|t| cx.price(t, "tolerance"))
+        .transpose()?;
     let mut rows = Vec::with_capacity(raw.price.len());
     for (i, spanned) in raw.price.into_iter().enumerate() {
         let row_span = spanned.span();
@@ -277,6 +293,8 @@ pub(super) fn parse_table(text: &str, origin: &Path) -> Result<PricingTable> {
         valid_to,
         rounding,
         source: raw.source,
+        derivations,
+        tolerance,
         rows,
         origin: origin.to_owned(),
         sha256: super::sha256_hex(text.as_bytes()),
@@ -294,6 +312,10 @@ struct OutTable<'a> {
     valid_from: String,
     valid_to: String,
     source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    derivations: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerance: Option<String>,
     rounding: OutRounding,
     price: Vec<OutPrice<'a>>,
 }
@@ -346,6 +368,8 @@ pub(super) fn write_table(t: &PricingTable) -> Result<String> {
         valid_from: t.valid_from.to_string(),
         valid_to: t.valid_to.to_string(),
         source: &t.source,
+        derivations: t.derivations.as_ref().map(|p| p.display().to_string()),
+        tolerance: t.tolerance.map(|p| p.to_string()),
         rounding: OutRounding {
             mode: t.rounding.mode.as_str(),
             step: "line",

@@ -201,6 +201,8 @@ pub struct PricingTable {
     valid_to: Date,
     rounding: RoundingPolicy,
     source: String,
+    derivations: Option<PathBuf>,
+    tolerance: Option<UnitPrice>,
     rows: Vec<PriceRow>,
     origin: PathBuf,
     sha256: String,
@@ -268,6 +270,8 @@ impl PricingTable {
             valid_to: header.valid_to,
             rounding: header.rounding,
             source: header.source,
+            derivations: None,
+            tolerance: None,
             rows,
             origin: PathBuf::from("<code>"),
             sha256: String::new(),
@@ -354,6 +358,22 @@ impl PricingTable {
     /// How the table was set.
     pub fn source(&self) -> &str {
         &self.source
+    }
+    /// The derivations file the table declares, as written (relative to the table file).
+    pub fn derivations(&self) -> Option<&Path> {
+        self.derivations.as_deref()
+    }
+    /// The declared derivations file resolved against the folder of the table file.
+    pub fn derivations_path(&self) -> Option<PathBuf> {
+        let declared = self.derivations.as_deref()?;
+        Some(match self.origin.parent() {
+            Some(dir) => dir.join(declared),
+            None => declared.to_owned(),
+        })
+    }
+    /// How far a literal price may differ from its derivation, if declared.
+    pub fn tolerance(&self) -> Option<UnitPrice> {
+        self.tolerance
     }
     /// The rows, in file order.
     pub fn rows(&self) -> &[PriceRow] {

@@ -1,9 +1,11 @@
 //! The integration tests of aidcost: one binary, one module per theme.
 
 mod compare;
+mod derivation;
 mod errors;
 mod fixtures;
 mod laws;
+mod prevention;
 
 use std::path::{Path, PathBuf};
 

@@ -88,6 +88,10 @@ pub(crate) fn run(args: &Args) -> CmdResult {
         if found.is_empty() {
             let b = PriceBook::load_dir(&args.tables, catalog)?;
             summary.push(format!("{} price tables", b.tables().len()));
+            match aidcost::derivation::check_book(&b, catalog) {
+                Ok(found) => problems.list.extend(found.iter().map(ToString::to_string)),
+                Err(e) => problems.push(&args.tables, &e),
+            }
             book = Some(b);
         } else {
             for e in &found {

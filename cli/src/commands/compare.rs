@@ -44,6 +44,18 @@ pub(crate) struct Args {
     /// Also draw cost per outcome by provider and the KPI rates as an SVG chart.
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
+    /// Prevention activities (CSV): reported apart, never in cost per client.
+    #[arg(long, value_name = "FILE")]
+    activities: Option<PathBuf>,
+}
+
+/// The JSON document: the comparison, plus prevention per year when activities were given.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    comparison: &'a Comparison,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    prevention: Vec<super::prevention::PreventionJson>,
 }
 
 /// Runs `aidcost compare`.
@@ -86,12 +98,31 @@ pub(crate) fn run(args: &Args) -> CmdResult {
         std::fs::write(path, svg)
             .map_err(|e| Failure::msg(format!("{}: cannot write: {e}", path.display())))?;
     }
+    let prevention = match &args.activities {
+        Some(path) => {
+            let activities = super::prevention::read(path, args.input.csv_options())?;
+            let years = [Some(comparison.base_year), Some(comparison.year)];
+            super::prevention::reports(&activities, &loaded.catalog, &loaded.book, &years)?.0
+        }
+        None => Vec::new(),
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
-        Format::Json => write_json(&mut out, &comparison)?,
+        Format::Json => write_json(
+            &mut out,
+            &Document {
+                comparison: &comparison,
+                prevention: prevention.iter().map(Into::into).collect(),
+            },
+        )?,
         Format::Csv => write_csv(&mut out, &comparison, args.excel_lt)?,
-        Format::Table => out.write_all(render(&comparison).as_bytes())?,
+        Format::Table => {
+            out.write_all(render(&comparison).as_bytes())?;
+            for r in &prevention {
+                write!(out, "\n{}", super::prevention::render(r))?;
+            }
+        }
     }
     out.flush()?;
     Ok(Outcome::Clean)

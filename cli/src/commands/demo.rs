@@ -17,6 +17,7 @@ use crate::output::{dec2, money2, Align, TextTable};
 
 const DEMO_CLIENTS: &str = include_str!("../../../demo/clients.csv");
 const DEMO_DELIVERIES: &str = include_str!("../../../demo/deliveries.csv");
+const DEMO_ACTIVITIES: &str = include_str!("../../../demo/activities.csv");
 const DEMO_DEFLATORS: &str = include_str!("../../../deflators/lt-hicp-illustrative.toml");
 
 /// The years the demo reports on.
@@ -153,8 +154,19 @@ pub(crate) fn run() -> CmdResult {
             ));
         }
     }
+    let activities = aidcost::prevention::read_activities(
+        DEMO_ACTIVITIES,
+        Path::new("demo/activities.csv"),
+        CsvOptions::detect(),
+    )?;
+    let (reports, _) =
+        crate::commands::prevention::reports(&activities, &catalog, &book, &YEARS.map(Some))?;
+    for r in &reports {
+        s.push('\n');
+        s.push_str(&crate::commands::prevention::render(r));
+    }
     s.push_str(&format!(
-        "\nall years: rows read {}, valued {}, rejected {}, total EUR {}\n",
+        "\nall years, client assistance: rows read {}, valued {}, rejected {}, total EUR {}\n",
         valuation.rows_read(),
         valuation.rows_valued(),
         valuation.rows_rejected(),

@@ -4,8 +4,12 @@ pub(crate) mod catalog;
 pub(crate) mod chart;
 pub(crate) mod check;
 pub(crate) mod compare;
+pub(crate) mod convert;
 pub(crate) mod demo;
+pub(crate) mod derive;
 pub(crate) mod explain;
+pub(crate) mod prevention;
+pub(crate) mod project;
 pub(crate) mod value;
 
 use std::collections::BTreeMap;
@@ -65,11 +69,22 @@ impl Loaded {
 
 /// Rejections counted by reason code, partial ones apart: `no_price 1, over_cap 2 (1 partial)`.
 pub(crate) fn rejection_summary<'r>(rejections: impl IntoIterator<Item = &'r Rejection>) -> String {
+    rejection_summary_by(
+        rejections
+            .into_iter()
+            .map(|r| (r.reason().code(), r.is_partial())),
+    )
+}
+
+/// As [`rejection_summary`], from (reason code, partial) pairs.
+pub(crate) fn rejection_summary_by(
+    rejections: impl IntoIterator<Item = (&'static str, bool)>,
+) -> String {
     let mut by_code: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
-    for r in rejections {
-        let e = by_code.entry(r.reason().code()).or_default();
+    for (code, partial) in rejections {
+        let e = by_code.entry(code).or_default();
         e.0 += 1;
-        if r.is_partial() {
+        if partial {
             e.1 += 1;
         }
     }

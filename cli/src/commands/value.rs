@@ -33,6 +33,9 @@ pub(crate) struct Args {
     /// CSV output for Lithuanian Excel: semicolons, decimal commas, UTF-8 BOM, CRLF.
     #[arg(long)]
     excel_lt: bool,
+    /// Prevention activities (CSV): valued and reported apart from client assistance.
+    #[arg(long, value_name = "FILE")]
+    activities: Option<PathBuf>,
 }
 
 /// The JSON document of `value --format json` (documented in docs/cli.md; keep it stable).
@@ -46,6 +49,8 @@ pub(crate) struct Report {
     by: Vec<&'static str>,
     groups: Vec<GroupJson>,
     rejections: Vec<RejectionJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prevention: Option<super::prevention::PreventionJson>,
 }
 
 /// A price table's identity.
@@ -160,16 +165,32 @@ pub(crate) fn run(args: &Args) -> CmdResult {
         valuation.rows_rejected(),
         money2(valuation.total())
     );
+    let prevention = match &args.activities {
+        Some(path) => {
+            let activities = super::prevention::read(path, args.input.csv_options())?;
+            let (mut reports, line) =
+                super::prevention::reports(&activities, &loaded.catalog, &loaded.book, &[None])?;
+            Some((reports.remove(0), line))
+        }
+        None => None,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
         Format::Table => {
             write!(out, "{}", render_table(&loaded, &valuation, &rollup))?;
             writeln!(out, "{summary}")?;
+            if let Some((report, line)) = &prevention {
+                write!(out, "\n{}", super::prevention::render(report))?;
+                writeln!(out, "{line}")?;
+            }
         }
         Format::Csv => {
             write_groups_csv(&mut out, &rollup, args.excel_lt)?;
             eprintln!("{summary}");
+            if let Some((_, line)) = &prevention {
+                eprintln!("{line} (use --format table or json for the prevention report)");
+            }
         }
         Format::Json => {
             let report = Report {
@@ -181,6 +202,7 @@ pub(crate) fn run(args: &Args) -> CmdResult {
                 by: by.iter().map(|g| g.as_str()).collect(),
                 groups: groups_json(&rollup),
                 rejections,
+                prevention: prevention.as_ref().map(|(r, _)| r.into()),
             };
             write_json(&mut out, &report)?;
             eprintln!("{summary}");
