@@ -238,3 +238,70 @@ fn identical_providers_rank_level() {
         .unwrap();
     assert_eq!(kaunas.reference_index.value(), Some(Decimal::ONE_HUNDRED));
 }
+
+fn arb_year_2024() -> impl Strategy<Value = Vec<(u8, u8, usize, u32, usize, i64)>> {
+    prop::collection::vec(
+        (
+            1u8..=12,
+            1u8..=28,
+            0usize..2,
+            0u32..15,
+            0usize..6,
+            1i64..50_000,
+        ),
+        1..80,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Revalued at its own prices (the national 2024 table, which prices every row of these
+    /// providers), each provider's reference-cost index is exactly 100, whatever the mix,
+    /// tiers, increments and caps.
+    #[test]
+    fn revaluing_at_a_providers_own_prices_gives_index_100(rows in arb_year_2024()) {
+        const PROVIDERS: [&str; 2] = ["PRV-VILNIUS", "PRV-KAUNAS"];
+        const ELEMENTS: [&str; 6] = ["SHELTER", "CONSULT", "LEGAL_CONSULT", "TRANSPORT", "PSYCH", "MEDICAL"];
+        let catalog = Catalog::shipped().unwrap();
+        let book = PriceBook::shipped(&catalog).unwrap();
+        let mut clients = std::collections::BTreeMap::new();
+        let deliveries: Vec<aidcost::Delivery> = rows
+            .iter()
+            .map(|&(m, d, p, c, e, cents)| {
+                let id = format!("{}-C{c}", &PROVIDERS[p][4..]);
+                clients.entry(id.clone()).or_insert_with(|| {
+                    aidcost::Client::new(id.parse().unwrap(), PROVIDERS[p].parse().unwrap(),
+                                         "2024-01-01".parse().unwrap()).assisted(true)
+                });
+                aidcost::Delivery::new(
+                    aidcost::Date::new(2024, m, d).unwrap(),
+                    PROVIDERS[p].parse().unwrap(),
+                    id.parse().unwrap(),
+                    ELEMENTS[e].parse().unwrap(),
+                    aidcost::Quantity::new(Decimal::new(cents, 2)),
+                )
+            })
+            .collect();
+        let reg = aidcost::ClientRegister::new(clients.into_values().collect()).unwrap();
+        let v = value(
+            &deliveries,
+            Context { catalog: &catalog, book: &book, clients: Some(&reg) },
+            ValuationOptions::default(),
+        )
+        .unwrap();
+        let c = compare(
+            &v,
+            CompareContext { catalog: &catalog, book: &book, clients: &reg },
+            &CompareOptions::default().with_base_year(2024),
+        )
+        .unwrap();
+        for row in &c.providers[0].rows {
+            if row.cost.total_cost.is_zero() {
+                prop_assert!(!row.reference_index.is_defined());
+            } else {
+                prop_assert_eq!(row.reference_index.value(), Some(Decimal::ONE_HUNDRED), "{}", row.provider);
+            }
+        }
+    }
+}
