@@ -37,7 +37,7 @@ use crate::Date;
 str_enum!(
     /// How clients are segmented for the price-volume-mix split.
     MixBy, "mix segmentation" {
-        /// By first listed outcome (`none` when there is none).
+        /// By most advanced outcome: working, studying, family, social_life, or `none`.
         Outcome = "outcome",
         /// By primary target group.
         TargetGroup = "target-group",
@@ -368,9 +368,23 @@ impl<'a> Facts<'a> {
         let mut by_client: HashMap<(ClientId, u16), ClientYear> = HashMap::new();
         let mut years: HashMap<ClientId, BTreeSet<u16>> = HashMap::new();
         let mut household_elements: HashMap<(ClientId, u16), BTreeSet<String>> = HashMap::new();
-        // Every row counts for activity and "delivered", valued or not.
-        for d in valuation.deliveries() {
-            if clients.get(d.client().as_str()).is_none() {
+        // Rows that are no real help (a quantity that is not positive, a unit that does not
+        // match, an unknown element) count neither for activity nor as delivered. Rows valued,
+        // or delivered but unpriced (no price, beyond a cap), count for both.
+        let not_help: HashSet<u64> = valuation
+            .rejections()
+            .iter()
+            .filter(|r| {
+                !r.is_partial()
+                    && !matches!(
+                        r.reason(),
+                        crate::RejectReason::NoPrice { .. } | crate::RejectReason::OverCap { .. }
+                    )
+            })
+            .map(|r| r.row())
+            .collect();
+        for (i, d) in valuation.deliveries().iter().enumerate() {
+            if clients.get(d.client().as_str()).is_none() || not_help.contains(&(i as u64 + 1)) {
                 continue;
             }
             let y = d.date().year();
@@ -503,20 +517,30 @@ fn kpi_set(year: u16, scope: &str, t: &Tally) -> KpiSet {
     }
 }
 
-fn cost_per_outcome(year: u16, scope: &str, t: &Tally, factor: Option<Decimal>) -> CostPerOutcome {
+fn cost_per_outcome(
+    year: u16,
+    scope: &str,
+    t: &Tally,
+    factor: Option<Decimal>,
+) -> Result<CostPerOutcome> {
     let per = |cost: Decimal, n: u64| Ratio::of(cost, Decimal::from(n));
-    let real = factor.map(|f| {
-        let real_cost = t.cost.checked_mul(f).unwrap_or(t.cost);
-        RealCosts {
+    let real = factor
+        .map(|f| {
+            t.cost
+                .checked_mul(f)
+                .map(|c| (f, c))
+                .ok_or_else(|| overflow("cost in base-year prices"))
+        })
+        .transpose()?
+        .map(|(f, real_cost)| RealCosts {
             factor: Ratio::new(f),
             total_cost: Money::new(crate::Rounding::HalfUp.apply(real_cost, 2)),
             per_assisted: per(real_cost, t.assisted),
             per_fully_served: per(real_cost, t.fully_served),
             per_cooperating: per(real_cost, t.cooperating),
             per_integrated: per(real_cost, t.integrated),
-        }
-    });
-    CostPerOutcome {
+        });
+    Ok(CostPerOutcome {
         year,
         scope: scope.to_owned(),
         total_cost: Money::new(t.cost),
@@ -526,7 +550,7 @@ fn cost_per_outcome(year: u16, scope: &str, t: &Tally, factor: Option<Decimal>) 
         per_integrated: per(t.cost, t.integrated),
         per_staff_hour: Ratio::of(t.staff_cost, t.staff_hours),
         real,
-    }
+    })
 }
 
 fn scopes(c: &Client) -> Vec<String> {
@@ -540,11 +564,18 @@ fn scopes(c: &Client) -> Vec<String> {
     ]
 }
 
+/// A client's most advanced outcome, whatever order the register lists them in: working, then
+/// studying, then family relations, then social life.
+fn most_advanced_outcome(c: &Client) -> Option<crate::Outcome> {
+    use crate::Outcome::{Family, SocialLife, Studying, Working};
+    [Working, Studying, Family, SocialLife]
+        .into_iter()
+        .find(|o| c.outcomes().contains(o))
+}
+
 fn segment_of(c: &Client, by: MixBy) -> String {
     match by {
-        MixBy::Outcome => c
-            .outcomes()
-            .first()
+        MixBy::Outcome => most_advanced_outcome(c)
             .map_or("none", |o| o.as_str())
             .to_owned(),
         MixBy::TargetGroup => c
@@ -764,11 +795,17 @@ fn reference_costs(
     table: &PricingTable,
     years: &[u16],
 ) -> Result<HashMap<(String, u16), Decimal>> {
+    // The same lines as the actual costs of the league: valued lines of assisted clients.
     let deliveries: Vec<crate::Delivery> = valuation
         .lines()
         .iter()
         .filter_map(|l| valuation.delivery(l.row()))
         .filter(|d| years.contains(&d.date().year()))
+        .filter(|d| {
+            cx.clients
+                .get(d.client().as_str())
+                .is_some_and(Client::is_assisted)
+        })
         .cloned()
         .collect();
     let book = PriceBook::new(cx.catalog, vec![table.as_reference()])?;
@@ -847,11 +884,11 @@ fn league(
                 .get(&(provider.clone(), year))
                 .copied()
                 .unwrap_or(Decimal::ZERO);
-            LeagueRow {
+            Ok(LeagueRow {
                 provider: provider.clone(),
                 assisted: t.assisted,
                 kpis: kpi_set(year, &format!("provider:{provider}"), t),
-                cost: cost_per_outcome(year, &format!("provider:{provider}"), t, factor),
+                cost: cost_per_outcome(year, &format!("provider:{provider}"), t, factor)?,
                 reference_cost: Money::new(reference_cost),
                 reference_index: Ratio::of(t.cost, reference_cost).percent(),
                 index_to_median: match (pa.value(), spread) {
@@ -863,9 +900,9 @@ fn league(
                     (Some(v), Some(s)) => s.outlier(v),
                     _ => None,
                 },
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(League {
         year,
         reference_table: reference_name.to_owned(),
@@ -906,6 +943,14 @@ pub fn compare(
     if !valued_years.contains(&year) {
         return Err(Error::NoData { year });
     }
+    if year == base {
+        return Err(Error::Parse {
+            what: "comparison years",
+            value: format!("{year} against {base}"),
+            reason: "the compared year is the base year; choose another --year or --base-year"
+                .to_owned(),
+        });
+    }
     let factor_of = |y: u16| -> Result<Option<Decimal>> {
         options
             .deflators
@@ -940,7 +985,7 @@ pub fn compare(
         let tallies = facts.tally(*y, scopes)?;
         for (scope, t) in &tallies {
             kpis.push(kpi_set(*y, scope, t));
-            costs.push(cost_per_outcome(*y, scope, t, *factor));
+            costs.push(cost_per_outcome(*y, scope, t, *factor)?);
         }
         assisted[i] = tallies.get("overall").map_or(0, |t| t.assisted);
         if base == year {

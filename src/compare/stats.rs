@@ -78,7 +78,10 @@ impl fmt::Display for Ratio {
         match self.0 {
             Some(v) => {
                 let shown = v
-                    .round_sf(SHOWN_SIGNIFICANT_DIGITS)
+                    .round_sf_with_strategy(
+                        SHOWN_SIGNIFICANT_DIGITS,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    )
                     .unwrap_or(v)
                     .normalize();
                 fmt::Display::fmt(&shown, f)
@@ -209,6 +212,12 @@ mod tests {
             "not defined"
         );
         assert_eq!(Ratio::of(d("533500"), d("400000")).to_string(), "1.33375");
+        // Shown half away from zero, not round_sf's default banker's rounding: the 13th
+        // significant digit is a 5 after an even 2.
+        assert_eq!(
+            Ratio::of(d("1234567890125"), d("10000000000000")).to_string(),
+            "0.123456789013"
+        );
         assert_eq!(serde_json::to_string(&Ratio::NOT_DEFINED).unwrap(), "null");
     }
 }

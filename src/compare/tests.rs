@@ -266,50 +266,142 @@ fn price_volume_mix_by_provider_by_hand() {
 
 #[test]
 fn bad_inputs_are_clear_errors() {
-    let tables = || vec![table(2024, &[("CONSULT", "11.00")])];
-    let reg = || vec![client("Y1", "P1", "2024-02-01").assisted(true)];
-    let ds = [d("2024-02-01", "P1", "Y1", "CONSULT", "1")];
+    let tables = || {
+        vec![
+            table(2019, &[("CONSULT", "10.00")]),
+            table(2024, &[("CONSULT", "11.00"), ("PSYCH", "30.00")]),
+        ]
+    };
+    let reg = || {
+        vec![
+            client("X1", "P1", "2019-02-01").assisted(true),
+            client("Y1", "P1", "2024-02-01").assisted(true),
+        ]
+    };
+    let ds = [
+        d("2019-02-01", "P1", "X1", "CONSULT", "1"),
+        d("2024-02-01", "P1", "Y1", "CONSULT", "1"),
+    ];
     // No base-year data.
-    let err = run(tables(), reg(), &ds, &CompareOptions::default()).unwrap_err();
+    let options = CompareOptions::default().with_base_year(2018);
+    let err = run(tables(), reg(), &ds, &options).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "no valued deliveries in 2019: nothing to compare"
+        "no valued deliveries in 2018: nothing to compare"
+    );
+    // A year compared with itself.
+    let options = CompareOptions::default().with_base_year(2024);
+    let err = run(tables(), reg(), &ds, &options).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the compared year is the base year"),
+        "{err}"
     );
     // A deflator missing the compared year.
-    let defl = Deflators::new("test", 2024, BTreeMap::from([(2024, dec("100"))])).unwrap();
-    let options = CompareOptions {
-        base_year: 2024,
-        deflators: Some(
-            Deflators::new("test", 2019, BTreeMap::from([(2019, dec("100"))])).unwrap(),
-        ),
-        ..CompareOptions::default()
-    };
+    let only_2019 = Deflators::new("test", 2019, BTreeMap::from([(2019, dec("100"))])).unwrap();
+    let options = CompareOptions::default().with_deflators(only_2019);
     let err = run(tables(), reg(), &ds, &options).unwrap_err();
     assert!(err.to_string().contains("`2024`"), "{err}");
-    // With it, real = nominal (factor 1).
-    let options = CompareOptions {
-        base_year: 2024,
-        deflators: Some(defl),
-        ..CompareOptions::default()
-    };
-    assert!(run(tables(), reg(), &ds, &options).is_ok());
+    // With it: 2024 cost 11.00 at index 110 against 100 is 10.00 in 2019 prices.
+    let both = Deflators::new(
+        "test",
+        2019,
+        BTreeMap::from([(2019, dec("100")), (2024, dec("110"))]),
+    )
+    .unwrap();
+    let c = run(
+        tables(),
+        reg(),
+        &ds,
+        &CompareOptions::default().with_deflators(both),
+    )
+    .unwrap();
+    let real = c
+        .cost_per_outcome
+        .iter()
+        .find(|x| x.year == 2024 && x.scope == "overall")
+        .and_then(|x| x.real.clone())
+        .unwrap();
+    assert_eq!(real.total_cost, Money::new(dec("10.00")));
     // A reference table that does not price an element in use.
-    let tables2 = vec![table(2024, &[("CONSULT", "11.00"), ("PSYCH", "30.00")]), {
+    let mut tables2 = tables();
+    tables2.push({
         let text = "schema = 1\nid = \"ref\"\nversion = \"1\"\nscope = \"provider\"\nprovider = \"NOBODY\"\nvalid_from = \"2000-01-01\"\nvalid_to = \"2000-12-31\"\n[[price]]\nelement = \"CONSULT\"\nunit_price = \"1\"\n";
         PricingTable::from_toml(text, Path::new("r.toml")).unwrap()
-    }];
+    });
     let ds2 = [
+        d("2019-02-01", "P1", "X1", "CONSULT", "1"),
         d("2024-02-01", "P1", "Y1", "CONSULT", "1"),
         d("2024-02-01", "P1", "Y1", "PSYCH", "1"),
     ];
-    let options = CompareOptions {
-        base_year: 2024,
-        reference_table: Some("ref".to_owned()),
-        ..CompareOptions::default()
-    };
+    let options = CompareOptions::default().with_reference_table("ref");
     let err = run(tables2, reg(), &ds2, &options).unwrap_err();
     assert_eq!(
         err.to_string(),
         "reference table `ref@1` does not price PSYCH used in the deliveries"
     );
+}
+
+/// Review findings, each pinned: a delivery of quantity 0 is no help (K2), the reference cost
+/// covers the same (assisted) clients as the actual cost, and the outcome segment does not
+/// depend on the order outcomes are listed in.
+#[test]
+fn rejected_rows_are_not_delivered_and_reference_covers_assisted_clients_only() {
+    let tables = vec![
+        table(2019, &[("CONSULT", "10.00")]),
+        table(
+            2024,
+            &[
+                ("CONSULT", "10.00"),
+                ("PSYCH", "30.00"),
+                ("INTAKE", "50.00"),
+            ],
+        ),
+    ];
+    let code = |s: &str| s.parse().unwrap();
+    let reg = vec![
+        client("B1", "P1", "2019-01-01").assisted(true),
+        client("C1", "P1", "2024-01-01")
+            .assisted(true)
+            .with_needs(vec![code("CONSULT"), code("PSYCH")])
+            .with_outcomes(vec![Outcome::Family, Outcome::Working]),
+        client("C2", "P1", "2024-01-01").with_outcomes(vec![]),
+        client("C3", "P1", "2024-01-01")
+            .assisted(true)
+            .with_outcomes(vec![Outcome::Working, Outcome::Family]),
+    ];
+    let ds = [
+        d("2019-05-01", "P1", "B1", "CONSULT", "1"),
+        d("2024-05-01", "P1", "C1", "INTAKE", "1"),
+        d("2024-05-01", "P1", "C1", "CONSULT", "0"),
+        d("2024-05-01", "P1", "C1", "PSYCH", "-3"),
+        // C2 is not assisted: its line is valued but belongs to neither side of the index.
+        d("2024-05-01", "P1", "C2", "INTAKE", "1"),
+        d("2024-05-01", "P1", "C3", "INTAKE", "1"),
+    ];
+    let options = CompareOptions::default().with_reference_table("t@2024");
+    let c = run(tables, reg, &ds, &options).unwrap();
+    let k = c
+        .kpis
+        .iter()
+        .find(|k| k.year == 2024 && k.scope == "overall")
+        .unwrap();
+    // C1 needs CONSULT and PSYCH; both rows are rejected (quantity not positive): 0 of 1.
+    assert_eq!(
+        (k.k2_fully_served.numerator, k.k2_fully_served.denominator),
+        (0, 1)
+    );
+    let p1 = &c.providers[1].rows[0];
+    // Actual: C1 50 + C3 50 = 100; reference the same lines at the same table: index 100.
+    assert_eq!(p1.cost.total_cost, Money::new(dec("100.00")));
+    assert_eq!(p1.reference_cost, Money::new(dec("100.00")));
+    assert_eq!(p1.reference_index.value(), Some(dec("100")));
+    // C1 lists family|working, C3 working|family: both are in segment "working".
+    let working = c
+        .mix
+        .segments
+        .iter()
+        .find(|s| s.segment == "working")
+        .unwrap();
+    assert_eq!(working.clients, 2);
 }

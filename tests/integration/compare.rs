@@ -283,6 +283,13 @@ proptest! {
                 )
             })
             .collect();
+        // One base-year client elsewhere, so that 2024 can be compared with 2019.
+        clients.insert("BASE".to_owned(), aidcost::Client::new("BASE".parse().unwrap(),
+            "PRV-SIAULIAI".parse().unwrap(), "2019-01-01".parse().unwrap()).assisted(true));
+        let mut deliveries = deliveries;
+        deliveries.push(aidcost::Delivery::new("2019-05-01".parse().unwrap(),
+            "PRV-SIAULIAI".parse().unwrap(), "BASE".parse().unwrap(),
+            "CONSULT".parse().unwrap(), "1".parse().unwrap()));
         let reg = aidcost::ClientRegister::new(clients.into_values().collect()).unwrap();
         let v = value(
             &deliveries,
@@ -293,10 +300,10 @@ proptest! {
         let c = compare(
             &v,
             CompareContext { catalog: &catalog, book: &book, clients: &reg },
-            &CompareOptions::default().with_base_year(2024),
+            &CompareOptions::default().with_reference_table("lt-national@2024"),
         )
         .unwrap();
-        for row in &c.providers[0].rows {
+        for row in c.providers[1].rows.iter().filter(|r| r.provider != "PRV-SIAULIAI") {
             if row.cost.total_cost.is_zero() {
                 prop_assert!(!row.reference_index.is_defined());
             } else {

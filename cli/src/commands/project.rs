@@ -212,7 +212,9 @@ fn write_table(
         shown(&r.paid),
         shown(&r.remaining)
     )?;
-    let absorption = match r.absorption.value().and_then(|v| v.round_sf(7)) {
+    let absorption = match r.absorption.value().and_then(|v| {
+        v.round_sf_with_strategy(7, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    }) {
         Some(v) => format!("{} (exact {})", v.normalize(), r.absorption),
         None => "not defined".to_owned(),
     };
