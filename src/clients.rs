@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::catalog::str_enum;
+use crate::catalog::{str_enum, Catalog};
 use crate::csvio::{read_text, CsvOptions, CsvTable};
 use crate::delivery::Interner;
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::id::{ClientId, ElementCode, ProviderId};
 use crate::Date;
 
@@ -200,10 +200,29 @@ impl Client {
 }
 
 /// Every client, by id, with households resolved.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two registers are equal when they hold the same clients, wherever they were read from.
+#[derive(Debug, Clone, Default)]
 pub struct ClientRegister {
     clients: BTreeMap<ClientId, Client>,
+    /// For a register read from a file, where each client's row is.
+    rows: BTreeMap<ClientId, RowAt>,
 }
+
+/// Where a client's row is in the register file: its `parent` and `needs` cells.
+#[derive(Debug, Clone)]
+struct RowAt {
+    parent: Location,
+    needs: Location,
+}
+
+impl PartialEq for ClientRegister {
+    fn eq(&self, other: &Self) -> bool {
+        self.clients == other.clients
+    }
+}
+
+impl Eq for ClientRegister {}
 
 const MAX_HOUSEHOLD_DEPTH: usize = 16;
 
@@ -225,7 +244,10 @@ impl ClientRegister {
             }
             map.insert(c.id.clone(), c);
         }
-        let reg = Self { clients: map };
+        let reg = Self {
+            clients: map,
+            rows: BTreeMap::new(),
+        };
         for c in reg.clients.values() {
             reg.household_checked(&c.id)?;
         }
@@ -276,6 +298,47 @@ impl ClientRegister {
         self.clients.values()
     }
 
+    /// Every needs-assessment element that `catalog` does not know, by client id then in
+    /// assessment order; empty when all are known. For a register read from a file each is an
+    /// [`Error::Invalid`] naming file, line, column and the `needs` field; otherwise an
+    /// [`Error::UnknownElement`] naming the client.
+    ///
+    /// ```
+    /// use aidcost::{Catalog, Client, ClientRegister};
+    /// let c = Client::new("C1".parse()?, "P1".parse()?, "2024-01-02".parse()?)
+    ///     .with_needs(vec!["SHELTER".parse()?, "CONSUL".parse()?]);
+    /// let reg = ClientRegister::new(vec![c])?;
+    /// let unknown = reg.unknown_needs(&Catalog::shipped()?);
+    /// assert_eq!(unknown.len(), 1);
+    /// assert_eq!(unknown[0].to_string(), "unknown element `CONSUL` in the needs of client `C1`");
+    /// # Ok::<(), aidcost::Error>(())
+    /// ```
+    pub fn unknown_needs(&self, catalog: &Catalog) -> Vec<Error> {
+        let mut found = Vec::new();
+        for c in self.clients.values() {
+            for code in c.needs().unwrap_or_default() {
+                if catalog.get(code.as_str()).is_some() {
+                    continue;
+                }
+                found.push(match self.rows.get(&c.id) {
+                    Some(at) => Error::Invalid {
+                        location: at.needs.clone(),
+                        field: "needs".to_owned(),
+                        message: format!(
+                            "client `{}`: unknown element `{code}`: not in the catalog",
+                            c.id
+                        ),
+                    },
+                    None => Error::UnknownElement {
+                        element: code.clone(),
+                        context: format!("the needs of client `{}`", c.id),
+                    },
+                });
+            }
+        }
+        found
+    }
+
     /// The number of clients.
     pub fn len(&self) -> usize {
         self.clients.len()
@@ -307,8 +370,9 @@ const REQUIRED: &[&str] = &["client", "provider", "applied_on", "assisted"];
 /// # Errors
 ///
 /// The first problem: a malformed cell as [`Error::Invalid`] naming file, line, column and
-/// field; a client listed twice as [`Error::DuplicateClient`]; an inconsistent register as
-/// [`Error::Register`]. [`read_clients_all`] lists every one.
+/// field; a client listed twice as [`Error::DuplicateClient`]; a parent not in the register
+/// or a loop of parents as [`Error::Invalid`] at the client's `parent` cell.
+/// [`read_clients_all`] lists every one.
 pub fn read_clients(text: &str, origin: &Path, options: CsvOptions) -> Result<ClientRegister> {
     let (reg, mut errors) = read_clients_all(text, origin, options);
     if errors.is_empty() {
@@ -342,6 +406,7 @@ pub fn read_clients_all(
     };
     let mut ids = Interner::default();
     let mut clients: BTreeMap<ClientId, Client> = BTreeMap::new();
+    let mut rows: BTreeMap<ClientId, RowAt> = BTreeMap::new();
     loop {
         let row = match table.next_row() {
             Ok(Some(r)) => r,
@@ -352,6 +417,10 @@ pub fn read_clients_all(
             }
         };
         let line = row.line;
+        let at = RowAt {
+            parent: row.location("parent"),
+            needs: row.location("needs"),
+        };
         let parsed = (|| -> Result<Client> {
             let id_err = |col: &str, e: Error| row.error(col, crate::catalog::reason_of(&e));
             let id = ids
@@ -375,7 +444,8 @@ pub fn read_clients_all(
             for g in list("target_groups") {
                 target_groups.push(g.parse().map_err(|e| id_err("target_groups", e))?);
             }
-            let needs = if row.get("needs").is_empty() {
+            // Separators alone (`|`) are no assessment, like an empty cell.
+            let needs = if list("needs").is_empty() {
                 None
             } else {
                 let mut v = Vec::new();
@@ -403,7 +473,7 @@ pub fn read_clients_all(
                     "" => VictimStatus::Presumed,
                     _ => row.parse("victim_status")?,
                 },
-                cooperates: row.flag("cooperates")?,
+                cooperates: row.optional_flag("cooperates")?,
                 needs,
                 outcomes,
             })
@@ -416,17 +486,25 @@ pub fn read_clients_all(
                         client: c.id,
                     });
                 } else {
+                    rows.insert(c.id.clone(), at);
                     clients.insert(c.id.clone(), c);
                 }
             }
             Err(e) => errors.push(e),
         }
     }
-    let mut reg = ClientRegister { clients };
+    let mut reg = ClientRegister { clients, rows };
     let ids: Vec<ClientId> = reg.clients.keys().cloned().collect();
     for id in ids {
         if let Err(e) = reg.household_checked(&id) {
-            errors.push(e);
+            errors.push(match (e, reg.rows.get(&id)) {
+                (Error::Register { client, message }, Some(at)) => Error::Invalid {
+                    location: at.parent.clone(),
+                    field: "parent".to_owned(),
+                    message: format!("client `{client}`: {message}"),
+                },
+                (e, _) => e,
+            });
             if let Some(c) = reg.clients.get_mut(&id) {
                 c.parent = None;
             }
@@ -480,7 +558,10 @@ mod tests {
             msgs[1]
         );
         assert_eq!(msgs[2], "c.csv:5:1: client `C3` is listed twice");
-        assert_eq!(msgs[3], "client `C3`: parent `C9` is not in the register");
+        assert_eq!(
+            msgs[3],
+            "c.csv:4:6: field `parent`: client `C3`: parent `C9` is not in the register"
+        );
     }
 
     #[test]
@@ -499,5 +580,61 @@ mod tests {
         .with_parent("A".parse().unwrap());
         let err = ClientRegister::new(vec![a, b]).unwrap_err();
         assert!(err.to_string().contains("loops"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_assisted_cell_is_refused_but_an_empty_cooperates_is_no() {
+        let text = format!(
+            "{HEADER}C1,P1,2019-02-01,,adult,,,,,,\n\
+             C2,P1,2019-02-01,yes,adult,,,,,,\n"
+        );
+        let (reg, errors) = read_clients_all(&text, Path::new("c.csv"), CsvOptions::detect());
+        let msgs: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs,
+            ["c.csv:2:4: field `assisted`: empty; a value is required (yes or no)"]
+        );
+        assert!(!reg.get("C2").unwrap().cooperates());
+    }
+
+    #[test]
+    fn needs_of_separators_only_are_no_assessment() {
+        let text = format!(
+            "{HEADER}C1,P1,2019-02-01,yes,adult,,,,,|,\nC2,P1,2019-02-01,yes,adult,,,,, | | ,\n"
+        );
+        let reg = read_clients(&text, Path::new("c.csv"), CsvOptions::detect()).unwrap();
+        assert_eq!(reg.get("C1").unwrap().needs(), None);
+        assert_eq!(reg.get("C2").unwrap().needs(), None);
+    }
+
+    #[test]
+    fn unknown_needs_name_the_cell_when_read_from_a_file() {
+        let catalog = Catalog::shipped().unwrap();
+        let text = format!(
+            "{HEADER}C1,P1,2019-02-01,yes,adult,,,,,SHELTER|CONSUL,\n\
+             C2,P1,2019-02-01,yes,adult,,,,,CONSULT,\n"
+        );
+        let reg = read_clients(&text, Path::new("c.csv"), CsvOptions::detect()).unwrap();
+        let msgs: Vec<String> = reg
+            .unknown_needs(&catalog)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            msgs,
+            ["c.csv:2:10: field `needs`: client `C1`: unknown element `CONSUL`: not in the catalog"]
+        );
+    }
+
+    #[test]
+    fn a_personal_code_in_the_parent_column_is_masked() {
+        let text = format!("{HEADER}C1,P1,2019-02-01,yes,child,Jonas 39001010000,,,,,\n");
+        let (_, errors) = read_clients_all(&text, Path::new("c.csv"), CsvOptions::detect());
+        let msg = errors[0].to_string();
+        assert!(
+            msg.starts_with("c.csv:2:6: field `parent`: client id `*********00`"),
+            "{msg}"
+        );
+        assert!(!msg.contains("390010100"), "{msg}");
     }
 }

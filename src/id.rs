@@ -80,7 +80,7 @@ macro_rules! id_type {
 fn refuse(what: &'static str, s: &str, reason: &str) -> Error {
     Error::Parse {
         what,
-        value: s.to_owned(),
+        value: mask_long_digit_runs(s),
         reason: reason.to_owned(),
     }
 }
@@ -128,16 +128,48 @@ fn check_table(s: &str) -> Result<()> {
 }
 
 fn check_client(s: &str) -> Result<()> {
-    check_simple("client id", s)?;
+    // Personal codes first: no other message may echo one.
     if let Some(code) = find_personal_code(s) {
-        let masked: String = code
-            .chars()
-            .enumerate()
-            .map(|(i, c)| if i < 9 { '*' } else { c })
-            .collect();
-        return Err(Error::PersonalCode { masked });
+        return Err(Error::PersonalCode {
+            masked: mask_digits(code),
+        });
     }
-    Ok(())
+    check_simple("client id", s)
+}
+
+/// Digits at least this many in a row may hold a personal code, and are never echoed.
+const LONG_DIGIT_RUN: usize = 11;
+
+/// `digits` with all but its last two characters masked.
+fn mask_digits(digits: &str) -> String {
+    let keep = digits.len().saturating_sub(2);
+    digits
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < keep { '*' } else { c })
+        .collect()
+}
+
+/// `s` with every run of 11 or more digits masked but its last two digits, so that an error
+/// never echoes a personal code.
+fn mask_long_digit_runs(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..start]);
+        let run_len = rest[start..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len() - start);
+        let run = &rest[start..start + run_len];
+        if run_len >= LONG_DIGIT_RUN {
+            out.push_str(&mask_digits(run));
+        } else {
+            out.push_str(run);
+        }
+        rest = &rest[start + run_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `digits` (exactly 11 ASCII digits) is a valid Lithuanian personal code: first digit
@@ -171,7 +203,8 @@ pub fn is_lithuanian_personal_code(digits: &str) -> bool {
     check == d[10]
 }
 
-/// The first run of exactly 11 digits in `s` that is a valid personal code.
+/// The first valid personal code in `s`: any 11 digits in a row within a run of 11 or more
+/// digits (a longer run may hide a code among other digits).
 fn find_personal_code(s: &str) -> Option<&str> {
     let b = s.as_bytes();
     let mut i = 0;
@@ -181,9 +214,13 @@ fn find_personal_code(s: &str) -> Option<&str> {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            let run = &s[start..i];
-            if is_lithuanian_personal_code(run) {
-                return Some(run);
+            if i - start >= LONG_DIGIT_RUN {
+                let found = (start..=i - LONG_DIGIT_RUN)
+                    .map(|w| &s[w..w + LONG_DIGIT_RUN])
+                    .find(|window| is_lithuanian_personal_code(window));
+                if found.is_some() {
+                    return found;
+                }
             }
         } else {
             i += 1;
@@ -259,9 +296,10 @@ mod tests {
             err.to_string(),
             "client id `*********12` looks like a Lithuanian personal code (11 digits with a valid check digit); use a pseudonym"
         );
-        // 11 digits with a wrong check digit, and 12 digits, are pseudonyms.
+        // 11 digits with a wrong check digit, and 12 digits holding no valid code, are
+        // pseudonyms.
         assert!(ClientId::new("39001010001").is_ok());
-        assert!(ClientId::new("390010100001").is_ok());
+        assert!(ClientId::new("390010100011").is_ok());
         assert!(ClientId::new("C19-0001").is_ok());
     }
 
@@ -275,5 +313,30 @@ mod tests {
         assert!(ProviderId::new("PRV KAUNAS").is_err());
         assert!(TableId::new("lt-national").is_ok());
         assert!(ClientId::new("Jonas Jonaitis").is_err());
+    }
+
+    #[test]
+    fn personal_codes_are_found_in_longer_digit_runs_and_never_echoed() {
+        // A name and a code: refused as a personal code, not for the space, and masked.
+        let err = ClientId::new("Jonas 39001010000").unwrap_err();
+        assert!(matches!(err, Error::PersonalCode { .. }), "{err}");
+        assert!(!err.to_string().contains("390010100"), "{err}");
+        // A valid code inside 12 digits, at either end.
+        for id in ["C-390010100001", "C-139001010000"] {
+            let err = ClientId::new(id).unwrap_err();
+            assert!(matches!(err, Error::PersonalCode { .. }), "{id}: {err}");
+            assert_eq!(err.to_string().matches('*').count(), 9, "{err}");
+        }
+        // Long runs with no valid code are still masked when another rule refuses the id.
+        let err = ClientId::new("Jonas 39001010001").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid client id `Jonas *********01`: expected 1 to 64 of letters, digits, '-', '_' and '.'"
+        );
+        let err = ProviderId::new("PRV 123456789012345").unwrap_err();
+        assert!(err.to_string().contains("`PRV *************45`"), "{err}");
+        // Short digit runs are shown as they are.
+        let err = ProviderId::new("PRV 1234").unwrap_err();
+        assert!(err.to_string().contains("`PRV 1234`"), "{err}");
     }
 }

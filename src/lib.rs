@@ -26,7 +26,7 @@ pub use clients::{
     load_clients, read_clients, read_clients_all, AgeBand, Client, ClientRegister, Outcome,
     TargetGroup, VictimStatus,
 };
-pub use csvio::CsvOptions;
+pub use csvio::{record_lines, CsvOptions};
 pub use currency::{litas_to_euro, ConversionRule, Currency, Litas, LTL_PER_EUR};
 pub use date::Date;
 pub use delivery::{load_deliveries, read_deliveries, read_deliveries_all, Delivery};
@@ -36,7 +36,7 @@ pub use derivation::{
 };
 pub use error::{Error, Location, Result};
 pub use id::{ClientId, ElementCode, ProviderId, TableId};
-pub use money::{allocate, Money, Quantity, Rounding, UnitPrice};
+pub use money::{allocate, allocate_dp, Money, Quantity, Rounding, UnitPrice};
 pub use pricing::{
     PriceBook, PriceRef, PriceRow, PriceRule, PricingTable, RoundingPolicy, Scope, TableHeader,
     TableIdx, Tier,

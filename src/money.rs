@@ -359,6 +359,31 @@ impl Sum for Money {
 /// [`Error::Parse`] when the weights are empty, negative or all zero, or the total has a
 /// fraction of a cent; [`Error::Overflow`] when the arithmetic leaves the decimal range.
 pub fn allocate(total: Money, weights: &[Decimal]) -> Result<Vec<Money>> {
+    allocate_dp(total, weights, 2)
+}
+
+/// Splits `total` into parts proportional to `weights`, in whole units of `decimals` decimal
+/// places (2: cents; 4: hundredths of a cent), so that the parts add up exactly to `total`
+/// (largest-remainder method; ties go to the earlier party). [`allocate`] is
+/// `allocate_dp(total, weights, 2)`.
+///
+/// `total` must be a whole number of such units. Weights must not be negative and must not
+/// all be zero.
+///
+/// ```
+/// use aidcost::{allocate_dp, Money};
+/// let parts = allocate_dp("10.005".parse()?, &[1u32.into(), 1u32.into()], 3)?;
+/// let shown: Vec<String> = parts.iter().map(|m| m.to_string()).collect();
+/// assert_eq!(shown, ["5.003", "5.002"]);
+/// # Ok::<(), aidcost::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Parse`] when the weights are empty, negative or all zero, `decimals` is above 28,
+/// or the total has a fraction of the smallest unit; [`Error::Overflow`] when the arithmetic
+/// leaves the decimal range.
+pub fn allocate_dp(total: Money, weights: &[Decimal], decimals: u32) -> Result<Vec<Money>> {
     let refuse = |reason: &str| Error::Parse {
         what: "allocation",
         value: total.to_string(),
@@ -380,12 +405,20 @@ pub fn allocate(total: Money, weights: &[Decimal]) -> Result<Vec<Money>> {
     if weight_sum.is_zero() {
         return Err(refuse("all weights are zero"));
     }
-    let cents = total
-        .0
-        .checked_mul(Decimal::ONE_HUNDRED)
+    if decimals > 28 {
+        return Err(refuse("at most 28 decimals"));
+    }
+    // One smallest unit is 10^-decimals; `cents` counts them (cents when decimals is 2).
+    let unit = (0..decimals)
+        .try_fold(Decimal::ONE, |u, _| u.checked_mul(Decimal::TEN))
         .ok_or_else(overflow)?;
+    let cents = total.0.checked_mul(unit).ok_or_else(overflow)?;
     if cents.fract() != Decimal::ZERO {
-        return Err(refuse("the total has a fraction of a cent"));
+        return Err(refuse(&if decimals == 2 {
+            "the total has a fraction of a cent".to_owned()
+        } else {
+            format!("the total has more than {decimals} decimals")
+        }));
     }
     let negative = cents.is_sign_negative();
     let cents = cents.abs();
@@ -412,14 +445,14 @@ pub fn allocate(total: Money, weights: &[Decimal]) -> Result<Vec<Money>> {
         floors[i] += Decimal::ONE;
         left -= Decimal::ONE;
     }
-    Ok(floors
+    floors
         .into_iter()
         .map(|c| {
-            let mut m = c / Decimal::ONE_HUNDRED;
-            m.rescale(2);
-            Money(if negative { -m } else { m })
+            let mut m = c.checked_div(unit).ok_or_else(overflow)?;
+            m.rescale(decimals);
+            Ok(Money(if negative { -m } else { m }))
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -494,5 +527,25 @@ mod tests {
         assert!(allocate(Money::new(d("1")), &[d("0")]).is_err());
         assert!(allocate(Money::new(d("1")), &[d("-1"), d("2")]).is_err());
         assert!(allocate(Money::new(d("1")), &[]).is_err());
+    }
+
+    #[test]
+    fn allocation_in_other_decimals_conserves_the_total() {
+        let parts = allocate_dp(Money::new(d("10.005")), &[d("1"), d("1")], 3).unwrap();
+        assert_eq!(parts, [d("5.003"), d("5.002")].map(Money::new));
+        let parts = allocate_dp(Money::new(d("-1.000001")), &[d("1"), d("2")], 6).unwrap();
+        assert_eq!(parts, [d("-0.333334"), d("-0.666667")].map(Money::new));
+        let parts = allocate_dp(Money::new(d("7")), &[d("1"), d("1")], 0).unwrap();
+        assert_eq!(parts, [d("4"), d("3")].map(Money::new));
+        assert_eq!(
+            allocate_dp(Money::new(d("100.00")), &[d("1"); 3], 2).unwrap(),
+            allocate(Money::new(d("100.00")), &[d("1"); 3]).unwrap()
+        );
+        let err = allocate_dp(Money::new(d("1.0005")), &[d("1")], 3).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid allocation `1.0005`: the total has more than 3 decimals"
+        );
+        assert!(allocate_dp(Money::new(d("1")), &[d("1")], 29).is_err());
     }
 }

@@ -44,7 +44,7 @@ use crate::csvio::{read_text, CsvOptions, CsvTable, Row};
 use crate::delivery::Interner;
 use crate::error::{Error, Result};
 use crate::id::{ElementCode, ProviderId};
-use crate::money::{allocate, Money, Quantity, UnitPrice};
+use crate::money::{allocate_dp, Money, Quantity, UnitPrice};
 use crate::pricing::PriceBook;
 use crate::valuation::{price_line, split_at_cap, ValuedLine};
 use crate::Date;
@@ -456,13 +456,13 @@ impl<'a> ActivityValuation<'a> {
     /// The prevention report over the valued activities, of calendar year `year` or of all.
     ///
     /// Each activity's amount is split over its audiences in proportion to their reach
-    /// (largest remainder, in whole cents, so the parts add up to the amount); the cost of
-    /// activities that reached no one counted is [`PreventionReport::unattributed`].
+    /// (largest remainder, in whole cents, or in the amount's own smallest unit when its table
+    /// rounds to more decimals, so the parts add up to the amount); the cost of activities
+    /// that reached no one counted is [`PreventionReport::unattributed`].
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] when an amount has a fraction of a cent (a table rounding to more
-    /// than 2 decimals) and cannot be split in cents; [`Error::Overflow`] on overflow.
+    /// [`Error::Overflow`] on overflow.
     pub fn report(&self, catalog: &Catalog, year: Option<u16>) -> Result<PreventionReport> {
         let overflow = |what: &str| Error::Overflow {
             what: what.to_owned(),
@@ -503,7 +503,9 @@ impl<'a> ActivityValuation<'a> {
                 continue;
             }
             let weights: Vec<Decimal> = reached.iter().map(|(_, c)| Decimal::from(*c)).collect();
-            let parts = allocate(line.amount(), &weights)?;
+            // In cents, or finer when the table rounds to more decimals (3 to 6).
+            let decimals = line.amount().get().scale().max(2);
+            let parts = allocate_dp(line.amount(), &weights, decimals)?;
             for ((audience, count), part) in reached.iter().zip(parts) {
                 let e = r.audiences.entry(*audience).or_default();
                 e.reach += u64::from(*count);
@@ -949,5 +951,45 @@ cap_per_client_year = "4"
         reversed.reverse();
         let w = value_activities(&reversed, &c, &b).unwrap();
         assert_eq!(w.total(), v.total());
+    }
+
+    #[test]
+    fn amounts_with_fractions_of_a_cent_are_split_in_their_own_decimals() {
+        // A table rounding to 3 decimals: PREV_EVENT 10.005 for 1 pupil and 1 student is split
+        // 5.003 and 5.002 (ties to the earlier audience), not refused.
+        let c = Catalog::shipped().unwrap();
+        let table = crate::PricingTable::from_toml(
+            r#"schema = 1
+id = "fine"
+version = "1"
+scope = "national"
+valid_from = "2024-01-01"
+valid_to = "2024-12-31"
+source = "test"
+[rounding]
+mode = "half_up"
+decimals = 3
+
+[[price]]
+element = "PREV_EVENT"
+unit_price = "10.005"
+"#,
+            Path::new("fine.toml"),
+        )
+        .unwrap();
+        let b = PriceBook::new(&c, vec![table]).unwrap();
+        let acts = [Activity::new(
+            p_date("2024-03-12"),
+            prv("PRV-KAUNAS"),
+            el("PREV_EVENT"),
+            q("1"),
+        )
+        .with_reach(Audience::Pupils, 1)
+        .with_reach(Audience::Students, 1)];
+        let v = value_activities(&acts, &c, &b).unwrap();
+        let r = v.report(&c, None).unwrap();
+        assert_eq!(r.total.to_string(), "10.005");
+        assert_eq!(r.audiences[&Audience::Pupils].cost.to_string(), "5.003");
+        assert_eq!(r.audiences[&Audience::Students].cost.to_string(), "5.002");
     }
 }

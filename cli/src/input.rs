@@ -5,7 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use aidcost::{
-    read_clients, read_deliveries, Catalog, ClientRegister, CsvOptions, Delivery, PriceBook,
+    read_clients, read_deliveries, record_lines, Catalog, ClientRegister, CsvOptions, Delivery,
+    PriceBook,
 };
 
 use crate::failure::Failure;
@@ -119,7 +120,7 @@ pub(crate) fn load_deliveries(path: &Path, options: CsvOptions) -> Result<Delive
     let status = big.then(|| Status::show(&format!("reading {}", path.display())));
     let text = read_text(path)?;
     let rows = read_deliveries(&text, path, options)?;
-    let lines = record_lines(&text);
+    let lines = record_lines(&text, options);
     drop(status);
     Ok(Deliveries {
         path: path.to_owned(),
@@ -132,43 +133,6 @@ pub(crate) fn load_deliveries(path: &Path, options: CsvOptions) -> Result<Delive
 pub(crate) fn load_clients(path: &Path, options: CsvOptions) -> Result<ClientRegister, Failure> {
     let text = read_text(path)?;
     Ok(read_clients(&text, path, options)?)
-}
-
-/// The file line on which each data record of a CSV text starts (header excluded), with the
-/// delimiter detected as the library does it.
-pub(crate) fn record_lines(text: &str) -> Vec<u64> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let header = body.lines().next().unwrap_or("");
-    let delimiter = if header.matches(';').count() > header.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    // Read the header first: read implicitly, it would shift the first record's position.
-    if reader.byte_headers().is_err() {
-        return Vec::new();
-    }
-    let mut record = csv::ByteRecord::new();
-    let mut lines = Vec::new();
-    while let Ok(true) = reader.read_byte_record(&mut record) {
-        lines.push(record.position().map_or(0, |p| line_of(body.as_bytes(), p)));
-    }
-    lines
-}
-
-/// The line a record starts on. After a CRLF the csv reader places the next record's start on
-/// the LF, still counted on the previous line; such a start belongs to the next line.
-fn line_of(body: &[u8], p: &csv::Position) -> u64 {
-    let on_lf = usize::try_from(p.byte())
-        .ok()
-        .and_then(|b| body.get(b))
-        .is_some_and(|&c| c == b'\n');
-    p.line() + u64::from(on_lf)
 }
 
 /// A one-line status on standard error, shown only when standard error is a terminal and
@@ -202,20 +166,5 @@ impl Drop for Status {
             let _ = write!(err, "\r\x1b[K");
             let _ = err.flush();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn record_lines_follow_quoted_newlines_and_the_bom() {
-        assert_eq!(record_lines("a;b\n1;\"x\ny\"\n2;z\n"), [2, 4]);
-        assert_eq!(record_lines("\u{feff}a;b\r\n1;2\r\n2;z\r\n"), [2, 3]);
-        assert_eq!(
-            record_lines("\u{feff}a;b\r\n1;\"x\r\ny\"\r\n2;z\r\n"),
-            [2, 4]
-        );
     }
 }

@@ -622,3 +622,137 @@ fn rejection_lines_are_right_in_excel_lt_files() {
     assert_eq!(v["rejections"][0]["row"], 8);
     assert_eq!(v["rejections"][0]["line"], 9);
 }
+
+#[test]
+fn check_and_rejection_lines_count_blank_lines() {
+    let dir = std::env::temp_dir().join(format!("aidcost-cli-blank-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tables = fixtures().join("tables");
+    let header = "date,provider,client,element,quantity\n";
+    // Line 2 is good, lines 3–6 blank, line 7 has a bad quantity, line 9 is rejected (no price).
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{header}2024-02-01,PRV-A,C1,PSYCH,1\n\n\n\n\n2024-02-01,PRV-A,C1,PSYCH,x\n\n2023-12-30,PRV-A,C2,PSYCH,1\n"
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "--tables",
+        tables.to_str().unwrap(),
+        "--deliveries",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    let name = bad.display().to_string();
+    assert!(
+        out.contains(&format!("{name}:7:5: field `quantity`")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{name}:9: row 2: no price")), "{out}");
+    // CRLF with one blank line: the bad row is on line 4.
+    let crlf = dir.join("crlf.csv");
+    std::fs::write(
+        &crlf,
+        "date,provider,client,element,quantity\r\n2024-02-01,PRV-A,C1,PSYCH,1\r\n\r\n2024-02-01,PRV-A,C1,PSYCH,x\r\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "value",
+        "--tables",
+        tables.to_str().unwrap(),
+        "--deliveries",
+        crlf.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).starts_with(&format!("error: {}:4:5: field `quantity`", crlf.display())),
+        "{}",
+        stderr(&o)
+    );
+    // The rejections file names the line too.
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        format!("{header}2024-02-01,PRV-A,C1,PSYCH,1\n\n\n\n2023-12-30,PRV-A,C2,PSYCH,1\n"),
+    )
+    .unwrap();
+    let rej = dir.join("rejections.csv");
+    let o = run(&[
+        "value",
+        "--tables",
+        tables.to_str().unwrap(),
+        "--deliveries",
+        good.to_str().unwrap(),
+        "--rejections",
+        rej.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&rej).unwrap();
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("2,6,no_price")),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn registers_refuse_unknown_needs_and_name_the_parent_cell() {
+    let dir = std::env::temp_dir().join(format!("aidcost-cli-reg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tables = fixtures().join("tables");
+    let reg = dir.join("clients.csv");
+    std::fs::write(
+        &reg,
+        "client,provider,applied_on,assisted,parent,needs\n\
+         C1,PRV-A,2024-01-05,yes,,SHELTER|CONSUL\n\
+         C1-K1,PRV-A,2024-01-05,yes,C9,\n",
+    )
+    .unwrap();
+    let name = reg.display().to_string();
+    let o = run(&[
+        "check",
+        "--tables",
+        tables.to_str().unwrap(),
+        "--clients",
+        &name,
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{name}:3:5: field `parent`: client `C1-K1`: parent `C9` is not in the register\n\
+             {name}:2:6: field `needs`: client `C1`: unknown element `CONSUL`: not in the catalog\n\
+             2 problems found\n"
+        )
+    );
+    let o = run(&[
+        "value",
+        "--tables",
+        tables.to_str().unwrap(),
+        "--deliveries",
+        "deliveries.csv",
+        "--clients",
+        &name,
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).starts_with(&format!("error: {name}:3:5: field `parent`")),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_never_echoes_a_personal_code() {
+    let o = explain("Jonas 39001010000");
+    assert_eq!(code(&o), 2);
+    assert!(!stderr(&o).contains("390010100"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`*********00`"), "{}", stderr(&o));
+}

@@ -42,6 +42,25 @@ fn convert_prints_the_euro_amount_by_the_named_rule() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn convert_reports_a_closed_pipe_without_panicking() {
+    // The reader is gone before `convert` writes; with pipefail the pipeline's status is
+    // `convert`'s own.
+    let script = format!(
+        "set -o pipefail; (sleep 0.3; '{}' convert --from ltl --amount 1) | true",
+        env!("CARGO_BIN_EXE_aidcost")
+    );
+    let o = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: cannot write output"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn convert_refuses_other_currencies_and_rules_with_exit_2() {
     let o = run(&["convert", "--from", "USD", "--amount", "1"]);

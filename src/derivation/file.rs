@@ -182,6 +182,19 @@ impl Ctx<'_> {
         invalid(self.origin, self.text, span, field, msg)
     }
 
+    /// An overflow in computing `kind` `name` (whose section is at `span`) as an error there,
+    /// naming the field that drove it.
+    fn overflowed(&self, e: Error, span: std::ops::Range<usize>, kind: &str, name: &str) -> Error {
+        match e {
+            Error::Overflow { what: field } => self.at(
+                span,
+                &field,
+                format!("{kind} `{name}`: a figure computed from it leaves the decimal range"),
+            ),
+            other => other,
+        }
+    }
+
     /// Where `s` is written, and the section's source note if any: `file:line (note)`.
     fn source(&self, s: &S, note: &str) -> String {
         let loc = locate(self.origin, self.text, s.span().start);
@@ -291,7 +304,10 @@ pub(super) fn parse(text: &str, origin: &Path, catalog: &Catalog) -> Result<Deri
     for spanned in &raw.role {
         let r = spanned.get_ref();
         let spec = role_spec(&cx, r, spanned.span(), &mut seen)?;
-        roles.push(compute_role(&spec, rounding)?);
+        roles.push(
+            compute_role(&spec, rounding)
+                .map_err(|e| cx.overflowed(e, spanned.span(), "role", &spec.name))?,
+        );
     }
 
     let mut elements = Vec::with_capacity(raw.element.len());
@@ -299,7 +315,10 @@ pub(super) fn parse(text: &str, origin: &Path, catalog: &Catalog) -> Result<Deri
     for spanned in &raw.element {
         let e = spanned.get_ref();
         let spec = element_spec(&cx, e, catalog, &roles, regulation, &mut seen)?;
-        elements.push(compute_element(&spec, regulation, rounding)?);
+        elements.push(
+            compute_element(&spec, regulation, rounding)
+                .map_err(|e| cx.overflowed(e, spanned.span(), "element derivation", &spec.name))?,
+        );
     }
 
     let mut capacities = Vec::with_capacity(raw.capacity.len());
@@ -307,7 +326,8 @@ pub(super) fn parse(text: &str, origin: &Path, catalog: &Catalog) -> Result<Deri
     for spanned in &raw.capacity {
         let c = spanned.get_ref();
         let spec = capacity_spec(&cx, c, &mut seen)?;
-        let computed = compute_capacity(&spec, rounding)?;
+        let computed = compute_capacity(&spec, rounding)
+            .map_err(|e| cx.overflowed(e, spanned.span(), "capacity", &spec.name))?;
         if computed.used_minutes() > computed.practical_minutes() {
             return Err(cx.at(
                 c.practical_minutes.span(),
@@ -855,5 +875,30 @@ mod tests {
             unknown.starts_with("d.toml:12:1: unknown field `overhead`"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn overflow_names_the_section_and_the_field_that_drove_it() {
+        let cases: &[(String, &str)] = &[
+            (
+                "[[role]]\nname = \"a\"\nannual_salary = \"79228162514264337593543950335\"\non_cost_rate = \"2\"\nhours_rule = \"esf_1720\"\n".to_owned(),
+                "d.toml:3:1: field `on_cost_rate`: role `a`: a figure computed from it leaves the decimal range",
+            ),
+            (
+                "[[role]]\nname = \"a\"\nannual_salary = \"1000\"\nannual_hours = \"0.0000000000000000000000000001\"\n".to_owned(),
+                "d.toml:3:1: field `annual_hours`: role `a`: a figure computed from it leaves the decimal range",
+            ),
+            (
+                element("materials = \"79228162514264337593543950335\"\n"),
+                "d.toml:8:1: field `materials`: element derivation `CONSULT`: a figure computed from it leaves the decimal range",
+            ),
+            (
+                "[[capacity]]\nname = \"c\"\ncost = \"79228162514264337593543950335\"\npractical_minutes = \"0.5\"\n".to_owned(),
+                "d.toml:3:1: field `practical_minutes`: capacity `c`: a figure computed from it leaves the decimal range",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(&parse_err(body), want, "{body}");
+        }
     }
 }

@@ -673,8 +673,9 @@ impl Derivations {
     /// amount of hours, minutes or capacity, an unknown role, an element the catalog lacks,
     /// a unit that differs from the catalog's, missing working time, a flat rate above its
     /// legal ceiling or two flat rates at once (naming the regulation article), used time
-    /// beyond practical capacity; [`Error::Overflow`] when a figure leaves the decimal range.
-    /// Each names file, line, column and field.
+    /// beyond practical capacity, or a figure that leaves the decimal range (naming the role,
+    /// element or capacity and the field that drove it). Each names file, line, column and
+    /// field.
     pub fn from_toml(text: &str, origin: &Path, catalog: &Catalog) -> Result<Self> {
         file::parse(text, origin, catalog)
     }
@@ -1019,23 +1020,25 @@ struct CapacitySpec {
     activities: Vec<ActivitySpec>,
 }
 
-fn overflow(what: &str) -> Error {
+/// An overflow driven by `field` of the file; `file.rs` turns it into [`Error::Invalid`] at the
+/// role's, element's or capacity's place.
+fn overflow(field: &str) -> Error {
     Error::Overflow {
-        what: what.to_owned(),
+        what: field.to_owned(),
     }
 }
 
-fn add(a: Decimal, b: Decimal, what: &str) -> Result<Decimal> {
-    a.checked_add(b).ok_or_else(|| overflow(what))
+fn add(a: Decimal, b: Decimal, field: &str) -> Result<Decimal> {
+    a.checked_add(b).ok_or_else(|| overflow(field))
 }
 
-fn mul(a: Decimal, b: Decimal, what: &str) -> Result<Decimal> {
-    a.checked_mul(b).ok_or_else(|| overflow(what))
+fn mul(a: Decimal, b: Decimal, field: &str) -> Result<Decimal> {
+    a.checked_mul(b).ok_or_else(|| overflow(field))
 }
 
 /// `a ÷ b`; callers pass a divisor that validation made positive.
-fn div(a: Decimal, b: Decimal, what: &str) -> Result<Decimal> {
-    a.checked_div(b).ok_or_else(|| overflow(what))
+fn div(a: Decimal, b: Decimal, field: &str) -> Result<Decimal> {
+    a.checked_div(b).ok_or_else(|| overflow(field))
 }
 
 fn money(d: Decimal) -> Figure {
@@ -1054,14 +1057,13 @@ fn amount_or_rate(
     spec: Option<&AmountOrRate>,
     base: Decimal,
     base_name: &str,
-    what: &str,
     steps: &mut Vec<Step>,
 ) -> Result<Decimal> {
     match spec {
         None => Ok(Decimal::ZERO),
         Some(AmountOrRate::Amount(g)) => Ok(g.value.get()),
         Some(AmountOrRate::Rate(r)) => {
-            let v = mul(r.value.get(), base, what)?;
+            let v = mul(r.value.get(), base, rate_name)?;
             steps.push(Step::new(
                 name,
                 format!("{rate_name} × {base_name}"),
@@ -1077,7 +1079,6 @@ fn amount_or_rate(
 }
 
 fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
-    let what = format!("role `{}`", spec.name);
     let mut steps = Vec::new();
     let salary = spec.salary.value.get();
     let on_costs = amount_or_rate(
@@ -1086,10 +1087,13 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
         spec.on_costs.as_ref(),
         salary,
         "annual_salary",
-        &what,
         &mut steps,
     )?;
-    let salary_and_on_costs = add(salary, on_costs, &what)?;
+    let salary_and_on_costs = add(
+        salary,
+        on_costs,
+        aor_key(spec.on_costs.as_ref(), "on_costs", "on_cost_rate"),
+    )?;
     let oh_base = "salary_and_on_costs";
     if matches!(spec.direct_overheads, Some(AmountOrRate::Rate(_)))
         || matches!(spec.indirect_overheads, Some(AmountOrRate::Rate(_)))
@@ -1110,7 +1114,6 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
         spec.direct_overheads.as_ref(),
         salary_and_on_costs,
         oh_base,
-        &what,
         &mut steps,
     )?;
     let indirect = amount_or_rate(
@@ -1119,7 +1122,6 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
         spec.indirect_overheads.as_ref(),
         salary_and_on_costs,
         oh_base,
-        &what,
         &mut steps,
     )?;
     let quals = spec
@@ -1150,9 +1152,9 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
     if let Some(c) = &spec.capital {
         parts.push(("capital", capital, c.source.clone()));
     }
-    let annual = parts
-        .iter()
-        .try_fold(Decimal::ZERO, |acc, (_, v, _)| add(acc, *v, &what))?;
+    let annual = parts.iter().try_fold(Decimal::ZERO, |acc, (n, v, _)| {
+        add(acc, *v, part_key(spec, n))
+    })?;
     steps.push(
         Step::new(
             "annual_cost",
@@ -1194,7 +1196,7 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
                 .to_owned(),
         ),
     };
-    let per_hour = div(annual, hours, &what)?;
+    let per_hour = div(annual, hours, "annual_hours")?;
     steps.push(
         Step::new(
             "cost_per_hour",
@@ -1211,7 +1213,7 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
         )
         .rounded(policy),
     );
-    let per_hour_wq = div(annual_wq, hours, &what)?;
+    let per_hour_wq = div(annual_wq, hours, "annual_hours")?;
     if spec.qualifications.is_some() {
         steps.push(
             Step::new(
@@ -1237,8 +1239,8 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
     let mut contact = None;
     let mut contact_wq = None;
     if let Some(r) = &spec.contact_ratio {
-        let factor = add(Decimal::ONE, r.value.get(), &what)?;
-        let c = mul(per_hour, factor, &what)?;
+        let factor = add(Decimal::ONE, r.value.get(), "contact_ratio")?;
+        let c = mul(per_hour, factor, "contact_ratio")?;
         steps.push(
             Step::new(
                 "cost_per_contact_hour",
@@ -1255,7 +1257,7 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
             )
             .rounded(policy),
         );
-        let cwq = mul(per_hour_wq, factor, &what)?;
+        let cwq = mul(per_hour_wq, factor, "contact_ratio")?;
         if spec.qualifications.is_some() {
             steps.push(
                 Step::new(
@@ -1292,6 +1294,32 @@ fn compute_role(spec: &RoleSpec, policy: RoundingPolicy) -> Result<RoleCost> {
     })
 }
 
+/// The file's key of a cost given as an amount (`amount`) or a rate (`rate`).
+fn aor_key(spec: Option<&AmountOrRate>, amount: &'static str, rate: &'static str) -> &'static str {
+    match spec {
+        Some(AmountOrRate::Rate(_)) => rate,
+        _ => amount,
+    }
+}
+
+/// The file's key of a part of a role's annual cost.
+fn part_key<'a>(spec: &RoleSpec, part: &'a str) -> &'a str {
+    match part {
+        "on_costs" => aor_key(spec.on_costs.as_ref(), "on_costs", "on_cost_rate"),
+        "direct_overheads" => aor_key(
+            spec.direct_overheads.as_ref(),
+            "direct_overheads",
+            "direct_overhead_rate",
+        ),
+        "indirect_overheads" => aor_key(
+            spec.indirect_overheads.as_ref(),
+            "indirect_overheads",
+            "indirect_overhead_rate",
+        ),
+        other => other,
+    }
+}
+
 fn on_costs_source(spec: &RoleSpec) -> String {
     aor_source(spec.on_costs.as_ref(), "on_costs")
 }
@@ -1309,16 +1337,15 @@ fn compute_element(
     regulation: Option<Regulation>,
     policy: RoundingPolicy,
 ) -> Result<ElementCost> {
-    let what = format!("element derivation `{}`", spec.name);
     let mut steps = Vec::new();
     let mut staff_total = Decimal::ZERO;
     let mut staff_inputs = Vec::new();
     for (i, s) in spec.staff.iter().enumerate() {
         let (rate, rate_name) = (s.rate, s.basis.rate_name());
         let cost = div(
-            mul(s.minutes.value.get(), rate.get(), &what)?,
+            mul(s.minutes.value.get(), rate.get(), "staff.minutes")?,
             MINUTES_PER_HOUR,
-            &what,
+            "staff.minutes",
         )?;
         let name = format!("staff_cost[{}] {}", i + 1, s.role);
         steps.push(Step::new(
@@ -1343,7 +1370,7 @@ fn compute_element(
             Figure::PerUnit(UnitPrice::new(cost)),
             step_ref(&name),
         ));
-        staff_total = add(staff_total, cost, &what)?;
+        staff_total = add(staff_total, cost, "staff.minutes")?;
     }
     if spec.staff.len() > 1 {
         steps.push(Step::new(
@@ -1375,7 +1402,7 @@ fn compute_element(
                 (staff_total, staff_name.clone())
             }
             FlatRate::IndirectOfDirect(_) => {
-                let direct = add(staff_total, materials, &what)?;
+                let direct = add(staff_total, materials, "materials")?;
                 steps.push(Step::new(
                     "direct_costs",
                     format!("{staff_name} + materials"),
@@ -1398,7 +1425,7 @@ fn compute_element(
                 (direct, "direct_costs".to_owned())
             }
         };
-        overheads = mul(rate.get(), base, &what)?;
+        overheads = mul(rate.get(), base, "flat_rate")?;
         let name = match fr.value {
             FlatRate::RemainingOfStaff(_) => "remaining_costs",
             _ => "indirect_costs",
@@ -1439,9 +1466,13 @@ fn compute_element(
         inputs.push(Input::new(name, per_unit(overheads), step_ref(name)));
         formula.push(name.to_owned());
     }
-    let price = [materials, pass, overheads]
-        .iter()
-        .try_fold(staff_total, |acc, v| add(acc, *v, &what))?;
+    let price = [
+        (materials, "materials"),
+        (pass, "pass_through"),
+        (overheads, "flat_rate"),
+    ]
+    .iter()
+    .try_fold(staff_total, |acc, (v, field)| add(acc, *v, field))?;
     steps.push(
         Step::new("unit_price", formula.join(" + "), inputs, per_unit(price)).rounded(policy),
     );
@@ -1461,7 +1492,7 @@ fn compute_element(
 }
 
 /// Minutes per unit of an activity and the step of its time equation, if it has one.
-fn minutes_per_unit(a: &ActivitySpec, what: &str) -> Result<(Decimal, Option<Step>)> {
+fn minutes_per_unit(a: &ActivitySpec, field: &str) -> Result<(Decimal, Option<Step>)> {
     match &a.time {
         TimeSpec::Minutes(m) => Ok((m.value.get(), None)),
         TimeSpec::Equation { base, terms } => {
@@ -1475,8 +1506,8 @@ fn minutes_per_unit(a: &ActivitySpec, what: &str) -> Result<(Decimal, Option<Ste
             for t in terms {
                 total = add(
                     total,
-                    mul(t.minutes.value.get(), t.frequency.value.get(), what)?,
-                    what,
+                    mul(t.minutes.value.get(), t.frequency.value.get(), field)?,
+                    field,
                 )?;
                 inputs.push(Input::new(
                     format!("{}.minutes", t.driver),
@@ -1502,10 +1533,9 @@ fn minutes_per_unit(a: &ActivitySpec, what: &str) -> Result<(Decimal, Option<Ste
 }
 
 fn compute_capacity(spec: &CapacitySpec, policy: RoundingPolicy) -> Result<CapacityCost> {
-    let what = format!("capacity `{}`", spec.name);
     let cost = spec.cost.value.get();
     let practical = spec.practical_minutes.value.get();
-    let rate = div(cost, practical, &what)?;
+    let rate = div(cost, practical, "practical_minutes")?;
     let rate_fig = Figure::PerMinute(UnitPrice::new(rate));
     let mut steps = vec![Step::new(
         "rate_per_minute",
@@ -1525,13 +1555,17 @@ fn compute_capacity(spec: &CapacitySpec, policy: RoundingPolicy) -> Result<Capac
     let mut used = Decimal::ZERO;
     let mut used_inputs = Vec::new();
     for a in &spec.activities {
-        let (minutes, eq_step) = minutes_per_unit(a, &what)?;
+        let (minutes, eq_step) = minutes_per_unit(a, "activity.time_equation")?;
         let mut a_steps: Vec<Step> = eq_step.into_iter().collect();
         let minutes_source = match &a.time {
             TimeSpec::Minutes(m) => m.source.clone(),
             TimeSpec::Equation { .. } => step_ref(&format!("minutes_per_unit {}", a.name)),
         };
-        let unit_cost = mul(rate, minutes, &what)?;
+        let minutes_field = match &a.time {
+            TimeSpec::Minutes(_) => "activity.minutes",
+            TimeSpec::Equation { .. } => "activity.time_equation",
+        };
+        let unit_cost = mul(rate, minutes, minutes_field)?;
         a_steps.push(
             Step::new(
                 format!("unit_cost {}", a.name),
@@ -1548,7 +1582,7 @@ fn compute_capacity(spec: &CapacitySpec, policy: RoundingPolicy) -> Result<Capac
             )
             .rounded(policy),
         );
-        let a_used = mul(a.volume.value.get(), minutes, &what)?;
+        let a_used = mul(a.volume.value.get(), minutes, "activity.volume")?;
         a_steps.push(Step::new(
             format!("used_minutes {}", a.name),
             "volume × minutes_per_unit",
@@ -1566,7 +1600,7 @@ fn compute_capacity(spec: &CapacitySpec, policy: RoundingPolicy) -> Result<Capac
             ],
             Figure::Minutes(Quantity::new(a_used)),
         ));
-        let a_used_cost = mul(a_used, rate, &what)?;
+        let a_used_cost = mul(a_used, rate, "activity.volume")?;
         a_steps.push(
             Step::new(
                 format!("used_cost {}", a.name),
@@ -1588,7 +1622,7 @@ fn compute_capacity(spec: &CapacitySpec, policy: RoundingPolicy) -> Result<Capac
             Figure::Minutes(Quantity::new(a_used)),
             step_ref(&format!("used_minutes {}", a.name)),
         ));
-        used = add(used, a_used, &what)?;
+        used = add(used, a_used, "activity.volume")?;
         activities.push(ActivityCost {
             name: a.name.clone(),
             minutes_per_unit: Quantity::new(minutes),
@@ -1602,8 +1636,8 @@ fn compute_capacity(spec: &CapacitySpec, policy: RoundingPolicy) -> Result<Capac
     }
     // `file.rs` refuses used > practical, so this is never negative for a loaded file.
     let unused = practical - used;
-    let used_cost = mul(used, rate, &what)?;
-    let unused_cost = mul(unused, rate, &what)?;
+    let used_cost = mul(used, rate, "activity.volume")?;
+    let unused_cost = mul(unused, rate, "practical_minutes")?;
     let minutes = |d: Decimal| Figure::Minutes(Quantity::new(d));
     steps.push(Step::new(
         "used_minutes",

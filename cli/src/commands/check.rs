@@ -11,7 +11,7 @@ use aidcost::{
 };
 
 use crate::failure::{causes, CmdResult, Failure, Outcome};
-use crate::input::{csv_options, read_text, record_lines};
+use crate::input::{csv_options, read_text};
 use crate::output::money2;
 
 /// Arguments of `aidcost check`.
@@ -107,6 +107,11 @@ pub(crate) fn run(args: &Args) -> CmdResult {
         for e in &errors {
             problems.push(path, e);
         }
+        if let Some(catalog) = &catalog {
+            for e in &reg.unknown_needs(catalog) {
+                problems.push(path, e);
+            }
+        }
         summary.push(format!("{} clients", reg.len()));
         register = Some(reg);
     }
@@ -116,7 +121,7 @@ pub(crate) fn run(args: &Args) -> CmdResult {
         let (rows, errors) = read_deliveries_all(&text, path, options);
         // The file lines of the rows that were read well: every record's line but the bad ones.
         let bad: BTreeSet<u64> = errors.iter().filter_map(error_line).collect();
-        let lines: Vec<u64> = record_lines(&text)
+        let lines: Vec<u64> = aidcost::record_lines(&text, options)
             .into_iter()
             .filter(|l| !bad.contains(l))
             .collect();

@@ -1,5 +1,7 @@
 //! `aidcost convert`: a litas amount in euro, at the fixed rate 3.45280, by a named rule.
 
+use std::io::Write;
+
 use aidcost::{litas_to_euro, ConversionRule, Currency, Litas};
 
 use crate::failure::{CmdResult, Failure, Outcome};
@@ -43,6 +45,10 @@ pub(crate) fn run(args: &Args) -> CmdResult {
     let amount: Litas = text
         .parse()
         .map_err(|e: aidcost::Error| Failure::msg(format!("--amount: {e}")))?;
-    println!("{}", litas_to_euro(amount, rule)?);
+    let euro = litas_to_euro(amount, rule)?;
+    // Written, not printed: a closed pipe is a failure to report, not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{euro}")?;
+    out.flush()?;
     Ok(Outcome::Clean)
 }

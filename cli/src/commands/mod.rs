@@ -35,7 +35,14 @@ impl Loaded {
     pub(crate) fn read(args: &InputArgs) -> Result<Self, Failure> {
         let (catalog, book) = load_tables(&args.tables)?;
         let clients = match &args.clients {
-            Some(path) => Some(load_clients(path, args.csv_options())?),
+            Some(path) => {
+                let register = load_clients(path, args.csv_options())?;
+                // A needs code the catalog lacks could never be served: refuse the register.
+                if let Some(e) = register.unknown_needs(&catalog).into_iter().next() {
+                    return Err(e.into());
+                }
+                Some(register)
+            }
             None => None,
         };
         let deliveries = load_deliveries(&args.deliveries, args.csv_options())?;
