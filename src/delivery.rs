@@ -97,7 +97,7 @@ impl Delivery {
     }
 }
 
-const COLUMNS: &[&str] = &[
+pub(crate) const COLUMNS: &[&str] = &[
     "date",
     "provider",
     "client",
@@ -107,7 +107,7 @@ const COLUMNS: &[&str] = &[
     "staff_hours",
     "note",
 ];
-const REQUIRED: &[&str] = &["date", "provider", "client", "element", "quantity"];
+pub(crate) const REQUIRED: &[&str] = &["date", "provider", "client", "element", "quantity"];
 
 /// Shares one allocation per distinct id and checks each distinct id once.
 #[derive(Default)]

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod clients;
+pub mod columnar;
 pub mod compare;
 mod csvio;
 pub mod currency;

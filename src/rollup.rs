@@ -158,6 +158,25 @@ impl Totals {
         }
     }
 
+    /// Totals from their parts: `unit` is `None` for no line, `Some(None)` for mixed units.
+    pub(crate) fn from_parts(
+        lines: u64,
+        amount: Money,
+        quantity: Quantity,
+        unit: Option<Option<Unit>>,
+    ) -> Self {
+        Self {
+            lines,
+            amount,
+            quantity,
+            unit: match unit {
+                None => UnitMix::Empty,
+                Some(Some(u)) => UnitMix::One(u),
+                Some(None) => UnitMix::Mixed,
+            },
+        }
+    }
+
     fn add_line(&mut self, amount: Money, quantity: Quantity, unit: Unit) -> Option<()> {
         self.lines += 1;
         self.amount = self.amount.checked_add(amount)?;
@@ -320,6 +339,21 @@ impl Rollup {
             self.add(&v, cx)?;
         }
         Ok(())
+    }
+
+    /// Adds the totals of one client's lines as the group of that client, in a rollup by
+    /// client alone (the columnar fast path builds its result this way).
+    pub(crate) fn add_client_totals(&mut self, client: ClientId, totals: Totals) -> Result<()> {
+        let mut parts: [Option<KeyPart>; MAX_KEYS] = Default::default();
+        parts[0] = Some(KeyPart::Client(client));
+        let key = GroupKey { parts };
+        match self.groups.get_mut(&key) {
+            Some(mine) => mine.merge(&totals).ok_or_else(overflow)?,
+            None => {
+                self.groups.insert(key, totals);
+            }
+        }
+        self.total.merge(&totals).ok_or_else(overflow)
     }
 
     /// Merges a rollup of other lines (disjoint from this one's) into this one.

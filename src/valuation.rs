@@ -145,6 +145,14 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// A rejection of input row `row` (the columnar fast path builds its own).
+    pub(crate) fn new(row: u64, reason: RejectReason, partial: bool) -> Self {
+        Self {
+            row,
+            reason,
+            partial,
+        }
+    }
     /// The input row, counted from 1 (in a CSV file with a one-line header, line `row + 1`).
     pub fn row(&self) -> u64 {
         self.row

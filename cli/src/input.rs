@@ -153,6 +153,12 @@ impl Status {
         Self { shown }
     }
 
+    /// A status for valuing a file while reading it, when it is large.
+    pub(crate) fn for_file(path: &Path) -> Option<Self> {
+        let big = std::fs::metadata(path).is_ok_and(|m| m.len() > 16 * 1024 * 1024);
+        big.then(|| Self::show(&format!("valuing {}", path.display())))
+    }
+
     /// A status for valuing `rows` rows, when there are many.
     pub(crate) fn for_rows(rows: usize) -> Option<Self> {
         (rows > LARGE_INPUT_ROWS).then(|| Self::show(&format!("valuing {rows} rows")))

@@ -756,3 +756,29 @@ fn explain_never_echoes_a_personal_code() {
     assert!(!stderr(&o).contains("390010100"), "{}", stderr(&o));
     assert!(stderr(&o).contains("`*********00`"), "{}", stderr(&o));
 }
+
+/// `--by client` values the file while reading it (on `--threads` threads); its groups equal
+/// the whole-file path's to the byte (per client from the rows worked in the module
+/// comment: C1 600 + 400 + 43.75 = 1043.75, C3 135 + 40 + 10.01 + 12.34 = 197.35), and a run
+/// that must list rejections (JSON) still lists them.
+#[test]
+fn value_by_client_streams_and_equals_the_whole_file_path() {
+    let expected = "client,lines,quantity,unit,amount\n\
+                    C1,3,,,1043.75\n\
+                    C1-K1,1,0.75,hour,15.00\n\
+                    C2,1,2,session,80.00\n\
+                    C3,4,,,197.35\n";
+    for threads in ["1", "2", "3"] {
+        let o = value_with(&["--by", "client", "--format", "csv", "--threads", threads]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(stdout(&o), expected, "threads {threads}");
+        assert!(stderr(&o).contains("rows read 10, valued 9, rejected 1, total EUR 1336.10"));
+    }
+    let json = value_with(&["--by", "client", "--format", "json", "--threads", "2"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(doc["rows_rejected"], 1);
+    assert_eq!(doc["rejections"].as_array().map(Vec::len), Some(2));
+    assert_eq!(doc["groups"].as_array().map(Vec::len), Some(4));
+    let zero = value_with(&["--by", "client", "--threads", "0"]);
+    assert_eq!(code(&zero), 2);
+}

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use aidcost::{
-    ClientId, Delivery, LineView, Money, PriceRule, Quantity, RejectReason, Rejection, TierPart,
-    Unit,
+    value, ClientId, Delivery, LineView, Money, PriceRule, Quantity, RejectReason, Rejection,
+    TierPart, Unit, ValuationOptions,
 };
 
 use crate::commands::Loaded;
@@ -35,12 +35,18 @@ pub(crate) fn run(args: &Args) -> CmdResult {
         .map_err(|e: aidcost::Error| Failure::msg(format!("--client: {e}")))?;
     let loaded = Loaded::read(&args.input)?;
     let members = household(&loaded, &client);
-    let valuation = loaded.value()?;
-    let in_data = loaded
+    // Only the household's rows are valued: tiers and caps count per client, so their lines
+    // are the same as in a valuation of the whole file, without keeping every other line.
+    let (mine, rows): (Vec<Delivery>, Vec<u64>) = loaded
         .deliveries
         .rows
         .iter()
-        .any(|d| members.contains(d.client()));
+        .zip(1u64..)
+        .filter(|(d, _)| members.contains(d.client()))
+        .map(|(d, row)| (d.clone(), row))
+        .unzip();
+    let valuation = value(&mine, loaded.context(), ValuationOptions::default())?;
+    let in_data = !mine.is_empty();
     let registered = loaded
         .clients
         .as_ref()
@@ -51,7 +57,7 @@ pub(crate) fn run(args: &Args) -> CmdResult {
             loaded.deliveries.path.display()
         )));
     }
-    let text = render(&loaded, &valuation, &client, &members);
+    let text = render(&loaded, &valuation, &rows, &client, &members);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     out.write_all(text.as_bytes())?;
@@ -101,13 +107,22 @@ impl Sub {
     }
 }
 
+/// `rows[i]` is the file's row number of the valuation's row `i + 1`.
 fn render(
     loaded: &Loaded,
     valuation: &aidcost::Valuation<'_>,
+    rows: &[u64],
     client: &ClientId,
     members: &BTreeSet<ClientId>,
 ) -> String {
     let catalog = &loaded.catalog;
+    let file_row = |row: u64| -> u64 {
+        usize::try_from(row)
+            .ok()
+            .and_then(|r| r.checked_sub(1))
+            .and_then(|i| rows.get(i).copied())
+            .unwrap_or(row)
+    };
     let mut partials: BTreeMap<u64, Vec<&Rejection>> = BTreeMap::new();
     let mut entries: Vec<Entry<'_>> = Vec::new();
     for r in valuation.rejections() {
@@ -179,8 +194,8 @@ fn render(
                 let _ = writeln!(
                     s,
                     "    {} (row {}), provider {}",
-                    loaded.deliveries.locate(line.row()),
-                    line.row(),
+                    loaded.deliveries.locate(file_row(line.row())),
+                    file_row(line.row()),
                     d.provider()
                 );
                 // Quantity, the increment step, the cap.
@@ -298,8 +313,8 @@ fn render(
                 let _ = writeln!(
                     s,
                     "    {} (row {}), provider {}",
-                    loaded.deliveries.locate(r.row()),
-                    r.row(),
+                    loaded.deliveries.locate(file_row(r.row())),
+                    file_row(r.row()),
                     d.provider()
                 );
                 let _ = writeln!(

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use aidcost::{GroupBy, PriceBook, Rollup, RollupContext, Scope, Valuation};
+use aidcost::columnar::{value_csv_by_client, ColumnarOptions};
+use aidcost::{Context, GroupBy, PriceBook, Rollup, RollupContext, Scope, Valuation};
 use serde::Serialize;
 
 use crate::commands::{rejection_summary, Loaded};
 use crate::failure::{CmdResult, Failure, Outcome};
-use crate::input::{Deliveries, InputArgs};
+use crate::input::{load_clients, load_tables, Deliveries, InputArgs, Status};
 use crate::output::{money2, money_exact, qty, write_json, Align, Cell, CsvOut, Format, TextTable};
 
 /// Arguments of `aidcost value`.
@@ -36,6 +37,10 @@ pub(crate) struct Args {
     /// Prevention activities (CSV): valued and reported apart from client assistance.
     #[arg(long, value_name = "FILE")]
     activities: Option<PathBuf>,
+    /// Threads for `--by client`, which values the file while reading it, in memory bounded
+    /// by the number of clients (default: every core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// The JSON document of `value --format json` (documented in docs/cli.md; keep it stable).
@@ -141,10 +146,18 @@ pub(crate) fn rejections_json(v: &Valuation<'_>, deliveries: &Deliveries) -> Vec
 /// Runs `aidcost value`.
 pub(crate) fn run(args: &Args) -> CmdResult {
     let by = Rollup::parse_keys(&args.by)?;
-    let mut rollup = Rollup::new(&by)?;
     if args.excel_lt && args.format != Format::Csv {
         return Err(Failure::msg("--excel-lt applies to --format csv"));
     }
+    if let Some(0) = args.threads {
+        return Err(Failure::msg("--threads: at least 1"));
+    }
+    if by == [GroupBy::Client] {
+        if let Some(done) = by_client_streaming(args)? {
+            return Ok(done);
+        }
+    }
+    let mut rollup = Rollup::new(&by)?;
     let loaded = Loaded::read(&args.input)?;
     let valuation = loaded.value()?;
     rollup.extend(
@@ -178,7 +191,12 @@ pub(crate) fn run(args: &Args) -> CmdResult {
     let mut out = stdout.lock();
     match args.format {
         Format::Table => {
-            write!(out, "{}", render_table(&loaded, &valuation, &rollup))?;
+            let head = Heading {
+                deliveries: &loaded.deliveries.path,
+                book: &loaded.book,
+                rejections: valuation.rejections(),
+            };
+            write!(out, "{}", render_table(&head, &rollup))?;
             writeln!(out, "{summary}")?;
             if let Some((report, line)) = &prevention {
                 write!(out, "\n{}", super::prevention::render(report))?;
@@ -247,13 +265,20 @@ fn header_names(by: &[GroupBy]) -> Vec<&'static str> {
     names
 }
 
-fn render_table(loaded: &Loaded, valuation: &Valuation<'_>, rollup: &Rollup) -> String {
+/// What the table output says above and below the groups.
+struct Heading<'a> {
+    deliveries: &'a std::path::Path,
+    book: &'a PriceBook,
+    rejections: &'a [aidcost::Rejection],
+}
+
+fn render_table(head: &Heading<'_>, rollup: &Rollup) -> String {
     let mut text = String::new();
     text.push_str(&format!(
         "deliveries {} valued against:\n",
-        loaded.deliveries.path.display()
+        head.deliveries.display()
     ));
-    for t in loaded.book.tables() {
+    for t in head.book.tables() {
         text.push_str(&format!(
             "  {} version {} ({}, {} to {}) sha256 {} ({})\n",
             t.id(),
@@ -295,14 +320,101 @@ fn render_table(loaded: &Loaded, valuation: &Valuation<'_>, rollup: &Rollup) -> 
     table.row(cells);
     text.push_str(&table.render());
     text.push('\n');
-    if !valuation.rejections().is_empty() {
+    if !head.rejections.is_empty() {
         text.push_str(&format!(
             "rejections: {} ({}); list them with --rejections FILE or --format json\n",
-            valuation.rejections().len(),
-            rejection_summary(valuation.rejections())
+            head.rejections.len(),
+            rejection_summary(head.rejections)
         ));
     }
     text
+}
+
+/// `--by client` without reading the whole file into memory: the rows are valued and totalled
+/// while they are read, on `--threads` threads. `None` when the output must list rejected
+/// rows with their values (JSON, `--rejections`, `--strict`), which the whole-file path keeps;
+/// or when prevention activities are to be reported too.
+fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
+    if args.activities.is_some() {
+        return Ok(None);
+    }
+    let (catalog, book) = load_tables(&args.input.tables)?;
+    let clients = match &args.input.clients {
+        Some(path) => {
+            let register = load_clients(path, args.input.csv_options())?;
+            if let Some(e) = register.unknown_needs(&catalog).into_iter().next() {
+                return Err(e.into());
+            }
+            Some(register)
+        }
+        None => None,
+    };
+    let cx = Context {
+        catalog: &catalog,
+        book: &book,
+        clients: clients.as_ref(),
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let result = {
+        let _status = Status::for_file(&args.input.deliveries);
+        value_csv_by_client(
+            &args.input.deliveries,
+            args.input.csv_options(),
+            cx,
+            ColumnarOptions::threads(threads),
+        )?
+    };
+    let listed = args.format == Format::Json || args.rejections.is_some() || args.strict;
+    if listed && !result.rejections().is_empty() {
+        return Ok(None);
+    }
+    if let Some(path) = &args.rejections {
+        write_rejections_csv(path, &[], args.excel_lt)?;
+    }
+    let rollup = result.to_rollup()?;
+    let summary = format!(
+        "rows read {}, valued {}, rejected {}, total EUR {}",
+        result.rows_read(),
+        result.rows_valued(),
+        result.rows_rejected(),
+        money2(result.total())
+    );
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Table => {
+            let head = Heading {
+                deliveries: &args.input.deliveries,
+                book: &book,
+                rejections: result.rejections(),
+            };
+            write!(out, "{}", render_table(&head, &rollup))?;
+            writeln!(out, "{summary}")?;
+        }
+        Format::Csv => {
+            write_groups_csv(&mut out, &rollup, args.excel_lt)?;
+            eprintln!("{summary}");
+        }
+        Format::Json => {
+            let report = Report {
+                tables: tables_json(&book),
+                rows_read: result.rows_read(),
+                rows_valued: result.rows_valued(),
+                rows_rejected: result.rows_rejected(),
+                total: money_exact(result.total()),
+                by: vec![GroupBy::Client.as_str()],
+                groups: groups_json(&rollup),
+                rejections: Vec::new(),
+                prevention: None,
+            };
+            write_json(&mut out, &report)?;
+            eprintln!("{summary}");
+        }
+    }
+    out.flush()?;
+    Ok(Some(Outcome::Clean))
 }
 
 fn quantity_cells(t: &aidcost::Totals) -> [String; 2] {

@@ -1,0 +1,727 @@
+//! Fast reading of a deliveries file: bytes, `memchr`, the file split at line boundaries
+//! for the threads, each reading its share in chunks and rolling up while reading.
+//!
+//! The reader takes the dialects the general reader takes (comma or semicolon, a byte-order
+//! mark, CRLF, decimal commas) and accepts only what the general reader accepts. Anything it
+//! is not sure of (a quote, a malformed cell, a bare carriage return) makes it hand the file to
+//! the general reader, whose messages name file, line, column and field.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use super::engine::{packed, Add, Part, RowIn, Shared, Side, BLOCK, SIDE};
+use super::plan::{to_scaled, Resolver, QS};
+use super::{ranks, ByClient, ColumnarOptions, Columns, Interner};
+use crate::catalog::{Catalog, ElementIdx, Unit};
+use crate::csvio::CsvOptions;
+use crate::delivery::{load_deliveries, COLUMNS, REQUIRED};
+use crate::error::{Error, Result};
+use crate::money::Quantity;
+use crate::rollup::{GroupBy, Rollup, RollupContext};
+use crate::valuation::{value, Context, ValuationOptions};
+use crate::Date;
+
+/// Smaller files are read on one thread.
+const MIN_PARALLEL_BYTES: u64 = if cfg!(test) { 1 } else { 1 << 20 };
+
+/// Bytes read at a time by each thread.
+const CHUNK: usize = 8 << 20;
+
+/// The layout of a deliveries file, from its header.
+#[derive(Debug, Clone, Copy)]
+struct Dialect {
+    delimiter: u8,
+    decimal_comma: bool,
+    fields: usize,
+    date: usize,
+    provider: usize,
+    client: usize,
+    element: usize,
+    quantity: usize,
+    unit: Option<usize>,
+    staff_hours: Option<usize>,
+}
+
+/// Not for the fast reader: hand the file to the general one.
+struct Bail;
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+const fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// A field trimmed as the general reader trims it (`str::trim`).
+#[inline]
+fn trim(f: &[u8]) -> std::result::Result<&[u8], Bail> {
+    let mut s = f;
+    while let [first, rest @ ..] = s {
+        if is_space(*first) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if is_space(*last) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    let edge_ascii = s.first().map_or(true, u8::is_ascii) && s.last().map_or(true, u8::is_ascii);
+    if !edge_ascii {
+        let text = std::str::from_utf8(s).map_err(|_| Bail)?;
+        if text.trim().len() != text.len() {
+            return Err(Bail);
+        }
+    }
+    Ok(s)
+}
+
+/// Reads the header: the dialect and where the body starts.
+fn header(bytes: &[u8], options: CsvOptions) -> std::result::Result<(Dialect, usize), Bail> {
+    let bom = if bytes.starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
+    let rest = &bytes[bom..];
+    let end = memchr::memchr(b'\n', rest).ok_or(Bail)?;
+    let line = &rest[..end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.contains(&b'"') || line.contains(&b'\r') {
+        return Err(Bail);
+    }
+    let semis = line.iter().filter(|&&b| b == b';').count();
+    let commas = line.iter().filter(|&&b| b == b',').count();
+    let detected = if semis > commas { b';' } else { b',' };
+    let delimiter = options.delimiter.unwrap_or(detected);
+    let decimal_comma = options.decimal_comma.unwrap_or(delimiter == b';');
+    let mut columns: HashMap<String, usize> = HashMap::new();
+    let mut fields = 0;
+    for (i, h) in line.split(|&b| b == delimiter).enumerate() {
+        let name = std::str::from_utf8(h)
+            .map_err(|_| Bail)?
+            .trim()
+            .to_ascii_lowercase();
+        if !COLUMNS.contains(&name.as_str()) || columns.insert(name, i).is_some() {
+            return Err(Bail);
+        }
+        fields = i + 1;
+    }
+    if REQUIRED.iter().any(|r| !columns.contains_key(*r)) {
+        return Err(Bail);
+    }
+    let col = |name: &str| columns.get(name).copied();
+    let need = |name: &str| col(name).ok_or(Bail);
+    let dialect = Dialect {
+        delimiter,
+        decimal_comma,
+        fields,
+        date: need("date")?,
+        provider: need("provider")?,
+        client: need("client")?,
+        element: need("element")?,
+        quantity: need("quantity")?,
+        unit: col("unit"),
+        staff_hours: col("staff_hours"),
+    };
+    Ok((dialect, bom + end + 1))
+}
+
+/// A positive quantity written plainly (`12`, `12.5`, `12,50` with decimal commas), with at
+/// most four decimals: its value with [`QS`] decimals and the decimals written.
+#[inline]
+fn quick_quantity(s: &[u8], decimal_comma: bool) -> Option<(i64, u8)> {
+    let mut int: i64 = 0;
+    let mut digits = 0;
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        int = int * 10 + i64::from(s[i] - b'0');
+        digits += 1;
+        i += 1;
+        if digits > 14 {
+            return None;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let mut frac: i64 = 0;
+    let mut scale = 0u8;
+    if i < s.len() {
+        if !(s[i] == b'.' || (decimal_comma && s[i] == b',')) {
+            return None;
+        }
+        i += 1;
+        if i == s.len() {
+            return None;
+        }
+        while i < s.len() {
+            if !s[i].is_ascii_digit() || scale == 4 {
+                return None;
+            }
+            frac = frac * 10 + i64::from(s[i] - b'0');
+            scale += 1;
+            i += 1;
+        }
+    }
+    let v = int * 10_000 + frac * [10_000, 1_000, 100, 10, 1][usize::from(scale)];
+    (v > 0).then_some((v, scale))
+}
+
+/// A decimal cell read as the general reader reads it.
+fn general_decimal(s: &[u8], decimal_comma: bool) -> std::result::Result<Quantity, Bail> {
+    let text = std::str::from_utf8(s).map_err(|_| Bail)?;
+    if text.is_empty() {
+        return Err(Bail);
+    }
+    let parsed = if decimal_comma && text.contains(',') {
+        if text.contains('.') {
+            return Err(Bail);
+        }
+        text.replace(',', ".").parse()
+    } else {
+        text.parse()
+    };
+    parsed.map_err(|_| Bail)
+}
+
+#[inline]
+fn quick_date(s: &[u8]) -> std::result::Result<u32, Bail> {
+    let ok = s.len() == 10
+        && s[4] == b'-'
+        && s[7] == b'-'
+        && s[..4]
+            .iter()
+            .chain(&s[5..7])
+            .chain(&s[8..])
+            .all(u8::is_ascii_digit);
+    if !ok {
+        return Err(Bail);
+    }
+    let n = |r: &[u8]| r.iter().fold(0u16, |a, &b| a * 10 + u16::from(b - b'0'));
+    let date = Date::new(n(&s[..4]), n(&s[5..7]) as u8, n(&s[8..]) as u8).map_err(|_| Bail)?;
+    Ok(packed(date))
+}
+
+/// One parsed row.
+struct Parsed {
+    client: u32,
+    provider: u16,
+    element: u16,
+    date: u32,
+    q: i64,
+    scale: u8,
+    side: Option<Side>,
+}
+
+/// Where parsed rows go.
+trait Sink {
+    fn row(&mut self, interner: &Interner, row: u32, p: Parsed);
+    /// At the end of the rows.
+    fn flush(&mut self) {}
+}
+
+/// Parses one line (without its line end) into the sink; `Ok(false)` for a blank line.
+#[inline]
+fn line<S: Sink>(
+    d: &Dialect,
+    catalog: &Catalog,
+    interner: &mut Interner,
+    sink: &mut S,
+    row: u32,
+    text: &[u8],
+) -> std::result::Result<bool, Bail> {
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    if text.is_empty() {
+        return Ok(false);
+    }
+    let mut cells: [&[u8]; 8] = [&[]; 8];
+    let mut n = 0;
+    let mut start = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if b == d.delimiter {
+            if n >= d.fields {
+                return Err(Bail);
+            }
+            cells[n] = &text[start..i];
+            n += 1;
+            start = i + 1;
+        } else if b == b'\r' {
+            return Err(Bail);
+        }
+    }
+    if n >= d.fields {
+        return Err(Bail);
+    }
+    cells[n] = &text[start..];
+    n += 1;
+    if n != d.fields {
+        return Err(Bail);
+    }
+    let date = quick_date(trim(cells[d.date])?)?;
+    let provider = interner
+        .provider(trim(cells[d.provider])?)
+        .map_err(|_| Bail)?;
+    let client = interner.client(trim(cells[d.client])?).map_err(|_| Bail)?;
+    let element = interner
+        .element(trim(cells[d.element])?)
+        .map_err(|_| Bail)?;
+    let qcell = trim(cells[d.quantity])?;
+    let (mut q, mut scale, mut side) = match quick_quantity(qcell, d.decimal_comma) {
+        Some((q, s)) => (q, s, None),
+        None => {
+            let quantity = general_decimal(qcell, d.decimal_comma)?;
+            match to_scaled(quantity.get(), QS).filter(|_| quantity.is_positive()) {
+                Some(v) => (v, quantity.get().scale().min(28) as u8, None),
+                None => (SIDE, 0, Some(Side::Wide(quantity))),
+            }
+        }
+    };
+    if let Some(u) = d.unit {
+        let cell = trim(cells[u])?;
+        if !cell.is_empty() {
+            let given: Unit = std::str::from_utf8(cell)
+                .map_err(|_| Bail)?
+                .parse()
+                .map_err(|_| Bail)?;
+            let expected = catalog
+                .element(ElementIdx(u32::from(element)))
+                .map(|e| e.unit());
+            if expected.is_some_and(|e| e != given) {
+                (q, scale, side) = (SIDE, 0, Some(Side::Unit(given)));
+            }
+        }
+    }
+    if let Some(h) = d.staff_hours {
+        let cell = trim(cells[h])?;
+        if !cell.is_empty() {
+            general_decimal(cell, d.decimal_comma)?;
+        }
+    }
+    for (i, cell) in cells[..n].iter().enumerate() {
+        // Every other cell (the note) must be text, as the general reader reads the file as text.
+        if Some(i) != d.unit && !cell.is_ascii() {
+            std::str::from_utf8(cell).map_err(|_| Bail)?;
+            trim(cell)?;
+        }
+    }
+    sink.row(
+        interner,
+        row,
+        Parsed {
+            client,
+            provider,
+            element,
+            date,
+            q,
+            scale,
+            side,
+        },
+    );
+    Ok(true)
+}
+
+/// Reads bytes `lo..hi` of the file (whole lines) into the sink; the rows read.
+fn read_range<S: Sink>(
+    path: &Path,
+    range: (u64, u64),
+    d: &Dialect,
+    catalog: &Catalog,
+    interner: &mut Interner,
+    sink: &mut S,
+) -> Result<std::result::Result<u32, Bail>> {
+    let (lo, hi) = range;
+    let mut file = File::open(path).map_err(io(path))?;
+    file.seek(SeekFrom::Start(lo)).map_err(io(path))?;
+    let mut file = file.take(hi - lo);
+    let mut buf = vec![0u8; CHUNK];
+    let mut filled = 0;
+    let mut rows: u32 = 0;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let got = file.read(&mut buf[filled..]).map_err(io(path))?;
+        let end_of_range = got == 0;
+        let have = filled + got;
+        let data = &buf[..have];
+        if memchr::memchr(b'"', &data[filled..]).is_some() {
+            return Ok(Err(Bail));
+        }
+        let upto = if end_of_range {
+            have
+        } else {
+            match memchr::memrchr(b'\n', data) {
+                Some(i) => i + 1,
+                None => {
+                    filled = have;
+                    continue;
+                }
+            }
+        };
+        let mut pos = 0;
+        while pos < upto {
+            let stop = memchr::memchr(b'\n', &data[pos..upto]).map_or(upto, |i| pos + i);
+            match line(d, catalog, interner, sink, rows, &data[pos..stop]) {
+                Ok(true) => {
+                    rows = match rows.checked_add(1) {
+                        Some(r) => r,
+                        None => return Ok(Err(Bail)),
+                    }
+                }
+                Ok(false) => {}
+                Err(b) => return Ok(Err(b)),
+            }
+            pos = stop + 1;
+        }
+        if end_of_range {
+            sink.flush();
+            return Ok(Ok(rows));
+        }
+        buf.copy_within(upto..have, 0);
+        filled = have - upto;
+    }
+}
+
+/// The byte offsets splitting `lo..hi` into `parts` ranges of whole lines.
+fn split(path: &Path, lo: u64, hi: u64, parts: usize) -> Result<Vec<(u64, u64)>> {
+    let mut cuts = vec![lo];
+    let mut file = File::open(path).map_err(io(path))?;
+    for k in 1..parts {
+        let guess = (lo + (hi - lo) * k as u64 / parts as u64).max(*cuts.last().unwrap_or(&lo));
+        file.seek(SeekFrom::Start(guess)).map_err(io(path))?;
+        let mut at = guess;
+        let mut window = [0u8; 1 << 16];
+        let cut = loop {
+            let got = file.read(&mut window).map_err(io(path))?;
+            if got == 0 {
+                break hi;
+            }
+            if let Some(i) = memchr::memchr(b'\n', &window[..got]) {
+                break (at + i as u64 + 1).min(hi);
+            }
+            at += got as u64;
+        };
+        cuts.push(cut);
+    }
+    cuts.push(hi);
+    Ok(cuts.windows(2).map(|w| (w[0], w[1])).collect())
+}
+
+/// The head of the file: the dialect and where the body starts; `None` when the fast reader
+/// is not for this file.
+fn open(path: &Path, options: CsvOptions) -> Result<Option<(Dialect, u64, u64)>> {
+    let mut file = File::open(path).map_err(io(path))?;
+    let len = file.metadata().map_err(io(path))?.len();
+    let mut head = Vec::new();
+    (&mut file)
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .map_err(io(path))?;
+    Ok(header(&head, options)
+        .ok()
+        .map(|(d, body)| (d, body as u64, len)))
+}
+
+/// The rolling-up sink of one thread.
+struct Rolling<'s, 'a> {
+    shared: &'s Shared<'a>,
+    resolver: Resolver,
+    part: Part,
+    known: Vec<bool>,
+    /// Providers added to the resolver so far.
+    providers: usize,
+    adds: Vec<Add>,
+}
+
+impl Sink for Rolling<'_, '_> {
+    #[inline]
+    fn row(&mut self, interner: &Interner, row: u32, p: Parsed) {
+        let ids = &interner.ids;
+        while self.resolver_providers() < ids.providers.len() {
+            let next = &ids.providers[self.resolver_providers()];
+            self.resolver
+                .add_provider(self.shared.cx.book, &self.shared.plans, next);
+            self.providers += 1;
+        }
+        if self.part.acc.len() < ids.clients.len() {
+            self.part
+                .acc
+                .resize(ids.clients.len().next_power_of_two(), Default::default());
+        }
+        if let Some(reg) = self.shared.cx.clients {
+            while self.known.len() < ids.clients.len() {
+                let c = &ids.clients[self.known.len()];
+                self.known.push(reg.get(c.as_str()).is_some());
+            }
+        }
+        let hot = self.shared.hot(
+            &self.resolver,
+            &self.known,
+            p.client,
+            p.provider,
+            p.element,
+            p.date,
+            p.q,
+        );
+        if let Some(a) = hot {
+            self.adds.push(a);
+            if self.adds.len() == BLOCK {
+                self.flush();
+            }
+            return;
+        }
+        let r = RowIn {
+            row,
+            client: p.client,
+            provider: p.provider,
+            // The local provider number: made a rank once every thread is done.
+            rank: p.provider,
+            element: p.element,
+            date: p.date,
+            q: p.q,
+            scale: p.scale,
+            side: p.side.as_ref(),
+        };
+        if let Some(a) = self
+            .shared
+            .row(&mut self.part, &self.resolver, ids, &self.known, r)
+        {
+            self.adds.push(a);
+            if self.adds.len() == BLOCK {
+                self.flush();
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.part.add_all(&self.adds);
+        self.adds.clear();
+    }
+}
+
+impl Rolling<'_, '_> {
+    fn resolver_providers(&self) -> usize {
+        self.providers
+    }
+}
+
+/// Values a deliveries file and totals it by client while reading it, on
+/// `options.threads` threads (the file is split at line boundaries), with memory bounded by
+/// the number of clients plus the rows priced by tiers or caps. The result equals
+/// [`load_deliveries`], [`crate::value`] and a [`Rollup`] by client.
+///
+/// A file the fast reader is not sure of (quoted fields, a malformed cell …) is read by the
+/// general reader instead, so errors name file, line, column and field exactly as
+/// [`load_deliveries`] does.
+///
+/// # Errors
+///
+/// [`Error::Io`] when unreadable; the general reader's [`Error::Invalid`] for a malformed
+/// file; [`Error::Overflow`] when a total leaves the decimal range.
+pub fn value_csv_by_client(
+    path: impl AsRef<Path>,
+    csv: CsvOptions,
+    cx: Context<'_>,
+    options: ColumnarOptions,
+) -> Result<ByClient> {
+    let path = path.as_ref();
+    match fast_csv(path, csv, cx, options)? {
+        Some(result) => Ok(result),
+        None => general(path, csv, cx),
+    }
+}
+
+/// The general path, for files the fast reader hands over.
+fn general(path: &Path, csv: CsvOptions, cx: Context<'_>) -> Result<ByClient> {
+    let deliveries = load_deliveries(path, csv)?;
+    let v = value(&deliveries, cx, ValuationOptions::default())?;
+    let mut rollup = Rollup::new(&[GroupBy::Client])?;
+    rollup.extend(
+        v.views(cx.book),
+        RollupContext {
+            catalog: cx.catalog,
+            clients: cx.clients,
+        },
+    )?;
+    Ok(ByClient::from_general(&v, &rollup))
+}
+
+/// The fast reader; `Ok(None)` hands the file to the general one.
+pub(super) fn fast_csv(
+    path: &Path,
+    csv: CsvOptions,
+    cx: Context<'_>,
+    options: ColumnarOptions,
+) -> Result<Option<ByClient>> {
+    let Some((dialect, body, len)) = open(path, csv)? else {
+        return Ok(None);
+    };
+    let threads = options.threads.clamp(1, 64);
+    let threads = if len - body < MIN_PARALLEL_BYTES {
+        1
+    } else {
+        threads
+    };
+    let ranges = split(path, body, len, threads)?;
+    let shared = Shared::new(cx);
+    let work = |range: (u64, u64)| -> Result<Option<(Interner, Rolling<'_, '_>, u32)>> {
+        let mut interner = Interner::new(cx.catalog);
+        let mut sink = Rolling {
+            shared: &shared,
+            resolver: shared.resolver(),
+            part: Part::with_clients(0),
+            known: Vec::new(),
+            providers: 0,
+            adds: Vec::with_capacity(BLOCK),
+        };
+        Ok(
+            read_range(path, range, &dialect, cx.catalog, &mut interner, &mut sink)?
+                .ok()
+                .map(|rows| (interner, sink, rows)),
+        )
+    };
+    let outs: Vec<Result<Option<(Interner, Rolling<'_, '_>, u32)>>> = if ranges.len() == 1 {
+        vec![work(ranges[0])]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|&r| {
+                    let work = &work;
+                    s.spawn(move || work(r))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut done = Vec::with_capacity(outs.len());
+    for o in outs {
+        match o? {
+            Some(x) => done.push(x),
+            None => return Ok(None),
+        }
+    }
+    // One numbering of clients and providers for all threads; rows counted across threads.
+    let mut global = Interner::new(cx.catalog);
+    let mut total = Part::with_clients(0);
+    let mut offset: u32 = 0;
+    let mut parts = Vec::with_capacity(done.len());
+    for (interner, sink, rows) in done {
+        let cmap: Vec<u32> = interner
+            .ids
+            .clients
+            .iter()
+            .map(|c| global.client(c.as_str().as_bytes()))
+            .collect::<Result<_>>()?;
+        let pmap: Vec<u16> = interner
+            .ids
+            .providers
+            .iter()
+            .map(|p| global.provider(p.as_str().as_bytes()))
+            .collect::<Result<_>>()?;
+        parts.push((sink.part, cmap, pmap, offset));
+        offset = match offset.checked_add(rows) {
+            Some(o) => o,
+            None => return Ok(None),
+        };
+    }
+    let rank = ranks(&global.ids.providers);
+    total
+        .acc
+        .resize(global.ids.clients.len(), Default::default());
+    for (mut part, cmap, pmap, offset) in parts {
+        part.acc.truncate(cmap.len());
+        for s in &mut part.stateful {
+            s.row += offset;
+            s.set_provider_rank(rank[usize::from(pmap[usize::from(s.provider())])]);
+        }
+        if offset > 0 {
+            part.wide = std::mem::take(&mut part.wide)
+                .into_iter()
+                .map(|(r, q)| (r + offset, q))
+                .collect();
+            for r in &mut part.rejections {
+                *r = crate::valuation::Rejection::new(
+                    r.row() + u64::from(offset),
+                    r.reason().clone(),
+                    r.is_partial(),
+                );
+            }
+        }
+        total.merge_mapped(part, &cmap);
+    }
+    shared
+        .finish(&global.ids, total, u64::from(offset), threads)
+        .map(Some)
+}
+
+/// The sink that keeps the rows as columns.
+struct Keep {
+    columns: Columns,
+}
+
+impl Sink for Keep {
+    #[inline]
+    fn row(&mut self, _: &Interner, _: u32, p: Parsed) {
+        self.columns.push(
+            p.client, p.provider, p.element, p.date, p.q, p.scale, p.side,
+        );
+    }
+}
+
+impl Columns {
+    /// Reads a deliveries file into columns with the fast reader (one thread), element ids
+    /// numbered against `catalog`; `Ok(None)` when the file needs the general reader
+    /// ([`load_deliveries`], then [`Columns::from_deliveries`]): quoted fields or a malformed
+    /// cell.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when unreadable; [`Error::Overflow`] for too many distinct ids.
+    pub fn read_csv(
+        path: impl AsRef<Path>,
+        csv: CsvOptions,
+        catalog: &Catalog,
+    ) -> Result<Option<Columns>> {
+        let path = path.as_ref();
+        let Some((dialect, body, len)) = open(path, csv)? else {
+            return Ok(None);
+        };
+        let mut interner = Interner::new(catalog);
+        let mut sink = Keep {
+            columns: Columns::empty(&interner, catalog),
+        };
+        // About 45 bytes a line: reserve once rather than doubling to twice the need.
+        sink.columns.reserve(((len - body) / 40) as usize);
+        match read_range(
+            path,
+            (body, len),
+            &dialect,
+            catalog,
+            &mut interner,
+            &mut sink,
+        )? {
+            Ok(_) => {
+                let mut columns = sink.columns;
+                columns.ids = interner.ids;
+                columns.shrink();
+                Ok(Some(columns))
+            }
+            Err(Bail) => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,1058 @@
+//! The two passes of the fast path.
+//!
+//! Pass 1 (split by rows across threads) values every row whose price does not depend on the
+//! client's year so far, into per-client partial sums, and sets the stateful rows (tiers,
+//! caps) aside as compact records. Pass 2 (split by client across threads) sorts each
+//! client's stateful rows in the general path's fixed order and values them with the
+//! client's cumulative counts. Partial sums merge by addition.
+//!
+//! Every figure is a scaled integer with checked arithmetic; a row or a client whose figures
+//! do not fit goes through the decimal helpers of [`crate::valuation`] instead.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+
+use super::plan::{
+    from_scaled, pack_date, round_scaled, to_scaled, unpack_date, year_of, Plan, Plans, Resolver,
+    Rule, AS, NO_PLAN, QS,
+};
+use super::{ByClient, Ids};
+use crate::catalog::{ElementIdx, Unit};
+use crate::error::{Error, Result};
+use crate::money::{Money, Quantity};
+use crate::rollup::Totals;
+use crate::valuation::{price_line, split_at_cap, Context, RejectReason, Rejection};
+
+/// A quantity that is not held as a scaled integer: see the row's [`Side`] entry.
+pub(crate) const SIDE: i64 = i64::MIN;
+/// The unit code of a client whose lines have different units.
+const MIXED: u8 = u8::MAX;
+
+/// What a row holds beyond its columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// A quantity that does not fit the scaled integers, exact.
+    Wide(Quantity),
+    /// The row states a unit other than the catalog's.
+    Unit(Unit),
+}
+
+/// Per-client partial sums (32 bytes aligned: a row touches one cache line).
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(32))]
+pub(crate) struct Acc {
+    /// Sum of rounded amounts, [`AS`] decimals.
+    amount: i64,
+    /// Sum of the rounded amounts of the simplest lines (see [`Simple`]), in cents.
+    cents: i64,
+    /// Sum of billed quantities, [`QS`] decimals.
+    quantity: i64,
+    lines: u32,
+    /// 0: no line yet; `1 + k`: every line in unit `k` of [`Shared::units`]; [`MIXED`].
+    unit: u8,
+}
+
+/// One cent with [`AS`] decimals.
+const CENT: i128 = 1_000_000;
+
+/// The simplest rows' pricing, for the tightest loop: per provider and date, the first slot
+/// of that day's prices; per slot, a flat price that rounds half-up to cents with no
+/// increment, and the largest quantity for which a line stays small enough (quantity below
+/// 2²⁴ with four decimals, amount below 2³² cents) to be summed in [`Part::simple`] words.
+pub(crate) struct Simple {
+    dmin: u32,
+    providers: usize,
+    /// `base[(date − dmin) × providers + provider]`: the slot of element 0.
+    base: Vec<u32>,
+    /// By slot (element within a block).
+    slots: Vec<SimpleSlot>,
+}
+
+/// A slot of [`Simple`]: 16 bytes, one load.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SimpleSlot {
+    /// The price with [`QS`] decimals.
+    pub(crate) price: i64,
+    /// The largest simple quantity with [`QS`] decimals; 0: not simple.
+    pub(crate) qmax: u32,
+    /// The unit's bit in a sum word: `1 << unit_shift`.
+    pub(crate) unit_shift: u32,
+}
+
+const NOT_SIMPLE: SimpleSlot = SimpleSlot {
+    price: 0,
+    qmax: 0,
+    unit_shift: 0,
+};
+
+/// Bits of a simple sum word below its unit bits (the cents), and of a count word below its
+/// quantity (the lines).
+const CENTS_BITS: u32 = 48;
+const LINE_BITS: u32 = if cfg!(test) { 3 } else { 16 };
+
+impl Simple {
+    /// The table for `providers` (numbered as in `resolver`) over the packed dates
+    /// `dmin..=dmax`, with `elements` interned elements; `None` when the dates span too
+    /// much for a table.
+    pub(crate) fn new(
+        shared: &Shared<'_>,
+        resolver: &Resolver,
+        providers: usize,
+        elements: usize,
+        (dmin, dmax): (u32, u32),
+    ) -> Option<Self> {
+        let span = usize::try_from(dmax.checked_sub(dmin)?).ok()? + 1;
+        if span.checked_mul(providers)? > 1 << 20 || providers.checked_mul(elements)? > 1 << 20 {
+            return None;
+        }
+        let catalog = shared.elements();
+        // Units 1 to 16 have a bit; elements in other units are never simple.
+        let unit_shifts: Vec<Option<u32>> = (0..elements)
+            .map(|e| match shared.unit_code(e) {
+                k @ 1..=16 => Some(CENTS_BITS + u32::from(k) - 1),
+                _ => None,
+            })
+            .collect();
+        // One block of slots per (provider, stretch), in the resolver's order.
+        let mut slots: Vec<SimpleSlot> = Vec::new();
+        let mut block_of: Vec<Option<u32>> = Vec::new();
+        let mut base = Vec::with_capacity(span * providers);
+        for d in 0..span {
+            let date = dmin + d as u32;
+            for p in 0..providers {
+                let key = resolver.block(p, date);
+                if block_of.len() <= key {
+                    block_of.resize(key + 1, None);
+                }
+                let b = match block_of[key] {
+                    Some(b) => b,
+                    None => {
+                        let b = u32::try_from(slots.len()).ok()?;
+                        for (e, &shift) in unit_shifts.iter().enumerate() {
+                            let h = resolver.hot(p, e.min(catalog), date);
+                            let simple = e < catalog
+                                && shift.is_some()
+                                && h.price > 0
+                                && h.increment == 0
+                                && h.decimals == 2
+                                && h.mode == crate::money::Rounding::HalfUp;
+                            slots.push(match shift {
+                                Some(unit_shift) if simple => {
+                                    let limit = ((1i64 << 32) * 1_000_000 - 500_001) / h.price;
+                                    SimpleSlot {
+                                        price: h.price,
+                                        qmax: limit.min((1 << 24) - 1) as u32,
+                                        unit_shift,
+                                    }
+                                }
+                                _ => NOT_SIMPLE,
+                            });
+                        }
+                        block_of[key] = Some(b);
+                        b
+                    }
+                };
+                base.push(b);
+            }
+        }
+        Some(Self {
+            dmin,
+            providers,
+            base,
+            slots,
+        })
+    }
+
+    /// The slot of a row (`qmax` 0 when it is not simple).
+    #[inline(always)]
+    pub(crate) fn slot(&self, provider: u16, element: u16, date: u32) -> SimpleSlot {
+        let day = date.wrapping_sub(self.dmin) as usize;
+        let Some(&b) = self.base.get(day * self.providers + usize::from(provider)) else {
+            return NOT_SIMPLE;
+        };
+        self.slots
+            .get(b as usize + usize::from(element))
+            .copied()
+            .unwrap_or(NOT_SIMPLE)
+    }
+}
+
+impl Part {
+    /// Room for simple lines of `n` clients.
+    pub(crate) fn with_simple(n: usize) -> Self {
+        Self {
+            simple: vec![[0; 2]; n],
+            ..Self::with_clients(n)
+        }
+    }
+
+    /// Adds a simple line (see [`Simple`]): the cents and the unit bit to the client's first
+    /// word, the quantity and one line to its second. Each line's figures are small enough
+    /// that nothing carries between the parts of a word while a client has fewer than 2¹⁶
+    /// lines (8 in tests); [`Part::fold_simple`] checks that.
+    #[inline(always)]
+    pub(crate) fn add_simple(&mut self, client: u32, cents: i64, q: i64, unit_bit: u64) {
+        match self.simple.get_mut(client as usize) {
+            Some(w) => {
+                w[0] = w[0].wrapping_add(cents as u64) | unit_bit;
+                w[1] = w[1].wrapping_add(((q as u64) << LINE_BITS) | 1);
+                self.simple_lines += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    /// Moves the simple sums into the checked ones; false when some client had so many
+    /// simple lines that its words may have carried (the caller then values again with
+    /// checks).
+    pub(crate) fn fold_simple(&mut self, units: usize) -> bool {
+        let simple = std::mem::take(&mut self.simple);
+        let mut counted = 0u64;
+        for (c, w) in simple.iter().enumerate() {
+            let lines = w[1] & ((1 << LINE_BITS) - 1);
+            counted += lines;
+            if lines == 0 {
+                continue;
+            }
+            let cents = (w[0] & ((1 << CENTS_BITS) - 1)) as i64;
+            let quantity = (w[1] >> LINE_BITS) as i64;
+            let bits = w[0] >> CENTS_BITS;
+            let unit = if bits.count_ones() == 1 {
+                bits.trailing_zeros() as u8 + 1
+            } else {
+                MIXED
+            };
+            let Some(a) = self.acc.get_mut(c) else {
+                self.overflow = true;
+                continue;
+            };
+            let theirs = Acc {
+                amount: 0,
+                cents,
+                quantity,
+                lines: lines as u32,
+                unit: if usize::from(unit) <= units || unit == MIXED {
+                    unit
+                } else {
+                    MIXED
+                },
+            };
+            merge_acc(a, &theirs, &mut self.overflow);
+        }
+        counted == self.simple_lines
+    }
+}
+
+/// A stateful row set aside for pass 2.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SRow {
+    /// element << 40 | packed date << 16 | provider rank: the general path's order.
+    pub(crate) key: u64,
+    /// The quantity with [`QS`] decimals, or [`SIDE`].
+    pub(crate) q: i64,
+    /// The input row, from 0.
+    pub(crate) row: u32,
+    pub(crate) client: u32,
+    pub(crate) plan: u32,
+    /// The decimals the quantity was written with.
+    pub(crate) scale: u8,
+}
+
+impl SRow {
+    fn element(&self) -> usize {
+        (self.key >> 40) as usize
+    }
+    fn date(&self) -> u32 {
+        ((self.key >> 16) & 0xff_ffff) as u32
+    }
+    pub(crate) fn set_provider_rank(&mut self, rank: u16) {
+        self.key = (self.key & !0xffff) | u64::from(rank);
+    }
+    pub(crate) fn provider(&self) -> u16 {
+        (self.key & 0xffff) as u16
+    }
+}
+
+/// What every thread shares: the context, the plans and the units.
+pub(crate) struct Shared<'a> {
+    pub(crate) cx: Context<'a>,
+    pub(crate) plans: Plans,
+    /// Per catalog element, its unit code (1-based index into `units`).
+    unit_code: Vec<u8>,
+    units: Vec<Unit>,
+}
+
+impl<'a> Shared<'a> {
+    pub(crate) fn new(cx: Context<'a>) -> Self {
+        let plans = Plans::new(cx.book, cx.catalog);
+        let mut units: Vec<Unit> = Vec::new();
+        let mut unit_code = Vec::with_capacity(cx.catalog.len());
+        for e in cx.catalog.iter() {
+            let k = match units.iter().position(|u| *u == e.unit()) {
+                Some(k) => k,
+                None => {
+                    units.push(e.unit());
+                    units.len() - 1
+                }
+            };
+            unit_code.push((k + 1).min(usize::from(MIXED) - 1) as u8);
+        }
+        Self {
+            cx,
+            plans,
+            unit_code,
+            units,
+        }
+    }
+
+    pub(crate) fn resolver(&self) -> Resolver {
+        Resolver::new(self.cx.book, self.cx.catalog)
+    }
+
+    pub(crate) fn elements(&self) -> usize {
+        self.unit_code.len()
+    }
+
+    /// The number of distinct units of the catalog.
+    pub(crate) fn units(&self) -> usize {
+        self.units.len()
+    }
+
+    /// The unit code of a catalog element (0 for others).
+    #[inline(always)]
+    pub(crate) fn unit_code(&self, element: usize) -> u8 {
+        self.unit_code.get(element).copied().unwrap_or(0)
+    }
+
+    fn unit_of(&self, element: usize) -> Unit {
+        self.cx
+            .catalog
+            .element(ElementIdx(element as u32))
+            .map_or(Unit::Eur, |e| e.unit())
+    }
+}
+
+/// A flat row's line, to add to its client's sums. Pass 1 collects these for a block of rows
+/// and adds them in a tight loop of its own, so that the memory accesses to many clients'
+/// sums are in flight at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Add {
+    client: u32,
+    unit: u8,
+    amount: i64,
+    billed: i64,
+}
+
+/// Rows per block of [`Add`]s.
+pub(crate) const BLOCK: usize = 1 << 14;
+
+/// One row as pass 1 sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowIn<'s> {
+    /// The input row, from 0.
+    pub(crate) row: u32,
+    pub(crate) client: u32,
+    /// The provider as numbered in the resolver.
+    pub(crate) provider: u16,
+    /// The provider's rank among all providers by id (may be fixed up after pass 1).
+    pub(crate) rank: u16,
+    pub(crate) element: u16,
+    pub(crate) date: u32,
+    pub(crate) q: i64,
+    pub(crate) scale: u8,
+    pub(crate) side: Option<&'s Side>,
+}
+
+/// The partial result of a share of the rows (pass 1) or of the clients (pass 2).
+#[derive(Debug, Default)]
+pub(crate) struct Part {
+    pub(crate) acc: Vec<Acc>,
+    /// Amounts and quantities that do not fit the scaled integers, by client.
+    pub(crate) extra: BTreeMap<u32, (Decimal, Decimal)>,
+    pub(crate) stateful: Vec<SRow>,
+    /// Wide quantities of stateful rows, by row.
+    pub(crate) wide: HashMap<u32, Quantity>,
+    pub(crate) rejections: Vec<Rejection>,
+    pub(crate) overflow: bool,
+    /// Room for [`Part::add_all`].
+    scratch: Vec<Add>,
+    /// The sums of the simple lines by client (see [`Part::add_simple`]).
+    pub(crate) simple: Vec<[u64; 2]>,
+    /// The simple lines added.
+    simple_lines: u64,
+    /// Some client had so many simple lines that its sums may have carried.
+    pub(crate) simple_wrapped: bool,
+}
+
+impl Part {
+    pub(crate) fn with_clients(n: usize) -> Self {
+        Self {
+            acc: vec![Acc::default(); n],
+            ..Self::default()
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, client: u32, amount: i64, billed: i64, unit: u8) {
+        let Some(a) = self.acc.get_mut(client as usize) else {
+            self.overflow = true;
+            return;
+        };
+        match (
+            a.amount.checked_add(amount),
+            a.quantity.checked_add(billed),
+            a.lines.checked_add(1),
+        ) {
+            (Some(x), Some(y), Some(l)) => {
+                a.amount = x;
+                a.quantity = y;
+                a.lines = l;
+            }
+            _ => self.overflow = true,
+        }
+        a.unit = if a.unit == 0 || a.unit == unit {
+            unit
+        } else {
+            MIXED
+        };
+    }
+
+    /// Adds lines in a tight loop of their own.
+    #[inline(always)]
+    pub(crate) fn add_plain(&mut self, adds: &[Add]) {
+        for a in adds {
+            self.add(a.client, a.amount, a.billed, a.unit);
+        }
+    }
+
+    /// Adds a block of lines, grouped first by range of clients (a counting sort on the high
+    /// bits of the client number): the sums of each range fit the caches and the page tables'
+    /// caches, where a random walk over all clients' sums would wait on memory at every row.
+    pub(crate) fn add_all(&mut self, adds: &[Add]) {
+        let bits = usize::BITS - self.acc.len().leading_zeros();
+        let shift = bits.saturating_sub(6);
+        let mut count = [0u32; 65];
+        for a in adds {
+            count[((a.client >> shift) as usize).min(63) + 1] += 1;
+        }
+        for i in 1..count.len() {
+            count[i] += count[i - 1];
+        }
+        let mut sorted = std::mem::take(&mut self.scratch);
+        sorted.clear();
+        sorted.resize(adds.len(), Add::default());
+        for a in adds {
+            let b = ((a.client >> shift) as usize).min(63);
+            sorted[count[b] as usize] = *a;
+            count[b] += 1;
+        }
+        for a in &sorted {
+            self.add(a.client, a.amount, a.billed, a.unit);
+        }
+        self.scratch = sorted;
+    }
+
+    fn add_decimal(&mut self, client: u32, amount: Money, billed: Quantity, unit: u8) {
+        match (to_scaled(amount.get(), AS), to_scaled(billed.get(), QS)) {
+            (Some(a), Some(b)) => self.add(client, a, b, unit),
+            _ => {
+                self.add(client, 0, 0, unit);
+                let e = self.extra.entry(client).or_default();
+                match (e.0.checked_add(amount.get()), e.1.checked_add(billed.get())) {
+                    (Some(a), Some(b)) => *e = (a, b),
+                    _ => self.overflow = true,
+                }
+            }
+        }
+    }
+
+    fn reject(&mut self, row: u32, reason: RejectReason) {
+        self.rejections
+            .push(Rejection::new(u64::from(row) + 1, reason, false));
+    }
+
+    /// Adds another part's sums (over the same client numbering).
+    pub(crate) fn merge(&mut self, other: Part) {
+        if self.acc.len() < other.acc.len() {
+            self.acc.resize(other.acc.len(), Acc::default());
+        }
+        for (mine, theirs) in self.acc.iter_mut().zip(&other.acc) {
+            merge_acc(mine, theirs, &mut self.overflow);
+        }
+        self.merge_rest(other);
+    }
+
+    /// Adds another part's sums with its clients renumbered by `map`.
+    pub(crate) fn merge_mapped(&mut self, other: Part, map: &[u32]) {
+        for (i, theirs) in other.acc.iter().enumerate() {
+            if theirs.lines == 0 {
+                continue;
+            }
+            match self.acc.get_mut(map[i] as usize) {
+                Some(mine) => merge_acc(mine, theirs, &mut self.overflow),
+                None => self.overflow = true,
+            }
+        }
+        let mut other = other;
+        other.extra = std::mem::take(&mut other.extra)
+            .into_iter()
+            .map(|(c, v)| (map[c as usize], v))
+            .collect();
+        for s in &mut other.stateful {
+            s.client = map[s.client as usize];
+        }
+        self.merge_rest(other);
+    }
+
+    fn merge_rest(&mut self, other: Part) {
+        for (c, (a, q)) in other.extra {
+            let e = self.extra.entry(c).or_default();
+            match (e.0.checked_add(a), e.1.checked_add(q)) {
+                (Some(a), Some(q)) => *e = (a, q),
+                _ => self.overflow = true,
+            }
+        }
+        self.stateful.extend(other.stateful);
+        self.wide.extend(other.wide);
+        self.rejections.extend(other.rejections);
+        self.overflow |= other.overflow;
+        self.simple_wrapped |= other.simple_wrapped;
+    }
+}
+
+fn merge_acc(mine: &mut Acc, theirs: &Acc, overflow: &mut bool) {
+    if theirs.lines == 0 {
+        return;
+    }
+    match (
+        mine.amount.checked_add(theirs.amount),
+        mine.cents.checked_add(theirs.cents),
+        mine.quantity.checked_add(theirs.quantity),
+        mine.lines.checked_add(theirs.lines),
+    ) {
+        (Some(a), Some(c), Some(q), Some(l)) => {
+            mine.amount = a;
+            mine.cents = c;
+            mine.quantity = q;
+            mine.lines = l;
+        }
+        _ => *overflow = true,
+    }
+    mine.unit = if mine.unit == 0 || mine.unit == theirs.unit {
+        theirs.unit
+    } else {
+        MIXED
+    };
+}
+
+impl Shared<'_> {
+    /// The hot path of pass 1: a known element, a positive quantity held as a scaled integer,
+    /// a flat price; `None` sends the row to [`Shared::row`].
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn hot(
+        &self,
+        resolver: &Resolver,
+        known: &[bool],
+        client: u32,
+        provider: u16,
+        element: u16,
+        date: u32,
+        q: i64,
+    ) -> Option<Add> {
+        let e = usize::from(element);
+        if e >= self.unit_code.len() || q <= 0 {
+            return None;
+        }
+        if self.cx.clients.is_some() && !known.get(client as usize).copied().unwrap_or(false) {
+            return None;
+        }
+        let (billed, amount) = resolver.hot(usize::from(provider), e, date).line(q)?;
+        Some(Add {
+            client,
+            unit: self.unit_code[e],
+            amount,
+            billed,
+        })
+    }
+
+    /// Pass 1 for one row: a flat row's line to add (by the caller, in a block), or `None`
+    /// when the row was dealt with here.
+    #[inline(always)]
+    pub(crate) fn row(
+        &self,
+        part: &mut Part,
+        resolver: &Resolver,
+        ids: &Ids,
+        known: &[bool],
+        r: RowIn<'_>,
+    ) -> Option<Add> {
+        let e = usize::from(r.element);
+        if e >= self.elements() {
+            let element = ids.elements[e].clone();
+            part.reject(r.row, RejectReason::UnknownElement { element });
+            return None;
+        }
+        let mut wide = None;
+        if r.q == SIDE {
+            match r.side {
+                Some(Side::Unit(given)) => {
+                    part.reject(
+                        r.row,
+                        RejectReason::UnitMismatch {
+                            element: ids.elements[e].clone(),
+                            expected: self.unit_of(e),
+                            given: *given,
+                        },
+                    );
+                    return None;
+                }
+                Some(Side::Wide(q)) => wide = Some(*q),
+                None => {
+                    part.overflow = true;
+                    return None;
+                }
+            }
+        }
+        if self.cx.clients.is_some() && !known.get(r.client as usize).copied().unwrap_or(false) {
+            let client = ids.clients[r.client as usize].clone();
+            part.reject(r.row, RejectReason::UnknownClient { client });
+            return None;
+        }
+        let positive = match wide {
+            Some(q) => q.is_positive(),
+            None => r.q > 0,
+        };
+        if !positive {
+            let quantity =
+                wide.unwrap_or_else(|| Quantity::new(from_scaled(r.q, QS, u32::from(r.scale))));
+            part.reject(r.row, RejectReason::QuantityNotPositive { quantity });
+            return None;
+        }
+        let plan_id = resolver.plan(usize::from(r.provider), e, r.date);
+        if plan_id == NO_PLAN {
+            part.reject(
+                r.row,
+                RejectReason::NoPrice {
+                    element: ids.elements[e].clone(),
+                    provider: ids.providers[usize::from(r.provider)].clone(),
+                    date: unpack_date(r.date),
+                },
+            );
+            return None;
+        }
+        let plan = &self.plans.plans[plan_id as usize];
+        if plan.stateful {
+            if let Some(q) = wide {
+                part.wide.insert(r.row, q);
+            }
+            part.stateful.push(SRow {
+                key: ((e as u64) << 40) | (u64::from(r.date) << 16) | u64::from(r.rank),
+                q: r.q,
+                row: r.row,
+                client: r.client,
+                plan: plan_id,
+                scale: r.scale,
+            });
+            return None;
+        }
+        let unit = self.unit_code[e];
+        if plan.integer && wide.is_none() {
+            if let Rule::Flat(price) = plan.rule {
+                if let Some(billed) = plan.billed(r.q) {
+                    if let Some(v) = billed.checked_mul(price) {
+                        if let Some(amount) = round_scaled(v, plan.mode, plan.decimals) {
+                            return Some(Add {
+                                client: r.client,
+                                unit,
+                                amount,
+                                billed,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let q = wide.unwrap_or_else(|| Quantity::new(from_scaled(r.q, QS, u32::from(r.scale))));
+        self.flat_decimal(part, r.row, r.client, plan, q, unit);
+        None
+    }
+
+    /// A flat row through the general path's decimal helpers.
+    fn flat_decimal(
+        &self,
+        part: &mut Part,
+        row: u32,
+        client: u32,
+        plan: &Plan,
+        q: Quantity,
+        unit: u8,
+    ) {
+        let price_row = self.cx.book.row(plan.price);
+        let billed = match price_row.min_increment() {
+            Some(inc) => q.checked_round_up_to(inc),
+            None => Some(q),
+        };
+        let line = billed.and_then(|b| {
+            price_line(
+                self.cx.book,
+                u64::from(row) + 1,
+                plan.element,
+                plan.price,
+                Quantity::ZERO,
+                b,
+            )
+        });
+        match line {
+            Some((line, _)) => {
+                part.add_decimal(client, line.amount(), line.billed_quantity(), unit)
+            }
+            None => part.reject(row, RejectReason::Overflow),
+        }
+    }
+
+    /// Pass 2 over the stateful rows of the clients `c` with `c % shares == share`.
+    pub(crate) fn stateful(
+        &self,
+        ids: &Ids,
+        mine: &mut [SRow],
+        wide: &HashMap<u32, Quantity>,
+    ) -> (Vec<(u32, Acc)>, Part) {
+        let qty = |r: &SRow| -> Decimal {
+            match wide.get(&r.row) {
+                Some(q) if r.q == SIDE => q.get(),
+                _ => Decimal::new(r.q, QS),
+            }
+        };
+        // The rows come grouped by client: order each client's rows as the general path does.
+        let mut start = 0;
+        while start < mine.len() {
+            let client = mine[start].client;
+            let end = mine[start..]
+                .iter()
+                .position(|r| r.client != client)
+                .map_or(mine.len(), |k| start + k);
+            let group = &mut mine[start..end];
+            if group.iter().any(|r| r.q == SIDE) {
+                group.sort_unstable_by(|a, b| {
+                    a.key
+                        .cmp(&b.key)
+                        .then_with(|| qty(a).cmp(&qty(b)))
+                        .then(a.row.cmp(&b.row))
+                });
+            } else {
+                group.sort_unstable_by_key(|r| (r.key, r.q, r.row));
+            }
+            start = end;
+        }
+        let mine: &[SRow] = mine;
+        let mut out = Vec::new();
+        let mut extra = BTreeMap::new();
+        let mut part = Part::with_clients(1);
+        let mut start = 0;
+        while start < mine.len() {
+            let client = mine[start].client;
+            let end = mine[start..]
+                .iter()
+                .position(|r| r.client != client)
+                .map_or(mine.len(), |k| start + k);
+            let group = &mine[start..end];
+            let integer = group
+                .iter()
+                .all(|r| r.q != SIDE && self.plans.plans[r.plan as usize].integer);
+            part.acc[0] = Acc::default();
+            let done = integer && {
+                let before = part.rejections.len();
+                let ok = self.group_integer(&mut part, ids, group).is_some() && !part.overflow;
+                if !ok {
+                    part.rejections.truncate(before);
+                    part.overflow = false;
+                    part.acc[0] = Acc::default();
+                }
+                ok
+            };
+            if !done {
+                self.group_decimal(&mut part, ids, group, wide);
+            }
+            out.push((client, part.acc[0]));
+            if let Some(x) = part.extra.remove(&0) {
+                extra.insert(client, x);
+            }
+            start = end;
+        }
+        part.acc = Vec::new();
+        part.extra = extra;
+        (out, part)
+    }
+
+    /// One client's stateful rows in scaled integers; `None` when a figure leaves the range
+    /// (the caller then takes the decimal path for the client). Sums go to client 0 of `part`.
+    fn group_integer(&self, part: &mut Part, ids: &Ids, group: &[SRow]) -> Option<()> {
+        let mut current = (usize::MAX, 0u32);
+        let mut so_far = 0i64;
+        let mut so_far_scale = 0u32;
+        for r in group {
+            let plan = &self.plans.plans[r.plan as usize];
+            let e = r.element();
+            let year = year_of(r.date());
+            if (e, year) != current {
+                current = (e, year);
+                so_far = 0;
+                so_far_scale = 0;
+            }
+            let mut billed = plan.billed(r.q)?;
+            let mut billed_scale = match plan.increment {
+                Some((_, s)) => u32::from(s),
+                None => u32::from(r.scale),
+            };
+            if let Some(cap) = plan.cap {
+                let room = cap.checked_sub(so_far)?;
+                if room <= 0 || billed > room {
+                    let price_row = self.cx.book.row(plan.price);
+                    let cap_q = price_row.cap_per_client_year()?;
+                    let before = Quantity::new(from_scaled(so_far, QS, so_far_scale));
+                    let b = Quantity::new(from_scaled(billed, QS, billed_scale));
+                    let (within, excess) = split_at_cap(cap_q, before, b);
+                    let reason = RejectReason::OverCap {
+                        element: ids.elements[e].clone(),
+                        cap: cap_q,
+                        excess,
+                    };
+                    let whole = within.get() <= Decimal::ZERO;
+                    part.rejections
+                        .push(Rejection::new(u64::from(r.row) + 1, reason, !whole));
+                    if whole {
+                        continue;
+                    }
+                    billed = to_scaled(within.get(), QS)?;
+                    billed_scale = within.get().scale();
+                }
+            }
+            let unrounded = plan.unrounded(so_far, billed)?;
+            let amount = round_scaled(unrounded, plan.mode, plan.decimals)?;
+            so_far = so_far.checked_add(billed)?;
+            so_far_scale = so_far_scale.max(billed_scale);
+            part.add(0, amount, billed, self.unit_code[e]);
+        }
+        Some(())
+    }
+
+    /// One client's stateful rows through the general path's decimal helpers, exactly as
+    /// `value` takes them. Sums go to client 0 of `part`.
+    fn group_decimal(
+        &self,
+        part: &mut Part,
+        ids: &Ids,
+        group: &[SRow],
+        wide: &HashMap<u32, Quantity>,
+    ) {
+        let mut current = (usize::MAX, 0u32);
+        let mut so_far = Quantity::ZERO;
+        for r in group {
+            let plan = &self.plans.plans[r.plan as usize];
+            let price_row = self.cx.book.row(plan.price);
+            let row = u64::from(r.row) + 1;
+            let q = match wide.get(&r.row) {
+                Some(q) if r.q == SIDE => *q,
+                _ => Quantity::new(from_scaled(r.q, QS, u32::from(r.scale))),
+            };
+            let billed = match price_row.min_increment() {
+                Some(inc) => match q.checked_round_up_to(inc) {
+                    Some(b) => b,
+                    None => {
+                        part.rejections
+                            .push(Rejection::new(row, RejectReason::Overflow, false));
+                        continue;
+                    }
+                },
+                None => q,
+            };
+            let e = r.element();
+            let year = year_of(r.date());
+            if (e, year) != current {
+                current = (e, year);
+                so_far = Quantity::ZERO;
+            }
+            let mut billed = billed;
+            if let Some(cap) = price_row.cap_per_client_year() {
+                let (within, excess) = split_at_cap(cap, so_far, billed);
+                let reason = || RejectReason::OverCap {
+                    element: ids.elements[e].clone(),
+                    cap,
+                    excess,
+                };
+                if within.get() <= Decimal::ZERO {
+                    part.rejections.push(Rejection::new(row, reason(), false));
+                    continue;
+                }
+                if excess.is_positive() {
+                    part.rejections.push(Rejection::new(row, reason(), true));
+                    billed = within;
+                }
+            }
+            match price_line(self.cx.book, row, plan.element, plan.price, so_far, billed) {
+                Some((line, end)) => {
+                    so_far = end;
+                    part.add_decimal(0, line.amount(), line.billed_quantity(), self.unit_code[e]);
+                }
+                None => part
+                    .rejections
+                    .push(Rejection::new(row, RejectReason::Overflow, false)),
+            }
+        }
+    }
+
+    /// Pass 2 on `threads` threads, then the result.
+    pub(crate) fn finish(
+        &self,
+        ids: &Ids,
+        mut part: Part,
+        rows: u64,
+        threads: usize,
+    ) -> Result<ByClient> {
+        let stateful = std::mem::take(&mut part.stateful);
+        let wide = std::mem::take(&mut part.wide);
+        let mut grouped = group_by_client(stateful, ids.clients.len());
+        let shares = if grouped.len() < super::MIN_PARALLEL_ROWS {
+            1
+        } else {
+            threads.clamp(1, 64)
+        };
+        // Contiguous shares of about equal rows, cut between clients.
+        let mut pieces: Vec<&mut [SRow]> = Vec::with_capacity(shares);
+        let mut rest: &mut [SRow] = &mut grouped;
+        for k in (1..=shares).rev() {
+            let mut cut = rest.len().div_ceil(k);
+            while cut < rest.len() && cut > 0 && rest[cut].client == rest[cut - 1].client {
+                cut += 1;
+            }
+            let (a, b) = std::mem::take(&mut rest).split_at_mut(cut);
+            pieces.push(a);
+            rest = b;
+        }
+        let results: Vec<(Vec<(u32, Acc)>, Part)> = if pieces.len() == 1 {
+            pieces
+                .into_iter()
+                .map(|p| self.stateful(ids, p, &wide))
+                .collect()
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = pieces
+                    .into_iter()
+                    .map(|p| {
+                        let wide = &wide;
+                        s.spawn(move || self.stateful(ids, p, wide))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        drop(grouped);
+        for (sums, rest) in results {
+            for (c, a) in sums {
+                match part.acc.get_mut(c as usize) {
+                    Some(mine) => merge_acc(mine, &a, &mut part.overflow),
+                    None => part.overflow = true,
+                }
+            }
+            part.merge_rest(Part {
+                acc: Vec::new(),
+                ..rest
+            });
+        }
+        self.result(ids, part, rows)
+    }
+
+    fn result(&self, ids: &Ids, part: Part, rows: u64) -> Result<ByClient> {
+        let overflow = || Error::Overflow {
+            what: "the total of all lines".to_owned(),
+        };
+        if part.overflow {
+            return Err(overflow());
+        }
+        let mut clients = Vec::with_capacity(part.acc.len());
+        let mut lines = 0u64;
+        let mut total = 0i128;
+        let mut total_extra = Decimal::ZERO;
+        for (c, a) in part.acc.iter().enumerate() {
+            if a.lines == 0 {
+                continue;
+            }
+            lines += u64::from(a.lines);
+            let scaled = i128::from(a.amount) + i128::from(a.cents) * CENT;
+            total += scaled;
+            let mut amount =
+                Decimal::try_from_i128_with_scale(scaled, AS).map_err(|_| overflow())?;
+            let mut quantity = Decimal::new(a.quantity, QS);
+            if let Some((xa, xq)) = part.extra.get(&(c as u32)) {
+                amount = amount.checked_add(*xa).ok_or_else(overflow)?;
+                quantity = quantity.checked_add(*xq).ok_or_else(overflow)?;
+                total_extra = total_extra.checked_add(*xa).ok_or_else(overflow)?;
+            }
+            let unit = match a.unit {
+                MIXED => Some(None),
+                k => Some(self.units.get(usize::from(k) - 1).copied()),
+            };
+            clients.push((
+                ids.clients[c].clone(),
+                Totals::from_parts(
+                    u64::from(a.lines),
+                    Money::new(amount),
+                    Quantity::new(quantity),
+                    unit,
+                ),
+            ));
+        }
+        let total = Decimal::try_from_i128_with_scale(total, AS)
+            .ok()
+            .and_then(|t| t.checked_add(total_extra))
+            .ok_or_else(overflow)?;
+        let mut rejections = part.rejections;
+        rejections.sort_by_key(|r| (r.row(), r.is_partial()));
+        let rows_rejected = rejections.iter().filter(|r| !r.is_partial()).count() as u64;
+        Ok(ByClient {
+            rows_read: rows,
+            rows_valued: lines,
+            rows_rejected,
+            total: Money::new(total),
+            rejections,
+            clients,
+        })
+    }
+}
+
+/// The rows ordered by client (a counting sort: one pass to count, one to place).
+fn group_by_client(rows: Vec<SRow>, clients: usize) -> Vec<SRow> {
+    let Some(&first) = rows.first() else {
+        return rows;
+    };
+    let clients = rows
+        .iter()
+        .map(|r| r.client as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(clients);
+    let mut next = vec![0usize; clients + 1];
+    for r in &rows {
+        next[r.client as usize + 1] += 1;
+    }
+    for i in 1..next.len() {
+        next[i] += next[i - 1];
+    }
+    let mut out = vec![first; rows.len()];
+    for r in rows {
+        let n = &mut next[r.client as usize];
+        out[*n] = r;
+        *n += 1;
+    }
+    out
+}
+
+/// The packed date of a [`crate::Date`] (re-exported for the readers).
+pub(crate) fn packed(d: crate::Date) -> u32 {
+    pack_date(d)
+}

@@ -1,0 +1,755 @@
+//! The columnar fast path: valuation and per-client rollup of millions of deliveries.
+//!
+//! [`Columns`] holds deliveries as struct-of-arrays: interned `u32` client ids, `u16`
+//! provider and element ids, packed dates and quantities as `i64` with four decimals (21 bytes
+//! a row plus the id tables). [`value_by_client`] values them and totals them by client, on
+//! one thread or several; [`value_csv_by_client`] does the same while reading a deliveries
+//! file, with memory bounded by the number of clients (plus the rows whose price depends on
+//! the client's year: tiers and caps).
+//!
+//! The result is the general path's to the cent: the same rounded amounts, lines, billed
+//! quantities, units, rows valued and rejected and rejections ([`crate::value`] followed by a
+//! [`Rollup`] by client). Prices are scaled integers with checked arithmetic and the
+//! table's rounding applied exactly in integers; a row or a client whose figures do not fit
+//! goes through the general path's decimal helpers instead. Tiers and caps are counted per
+//! client, element and calendar year in the general path's fixed order (client, element,
+//! date, provider, quantity, row; rows equal in all of these but a stated unit, staff hours or
+//! note are taken by row, where the general path would compare those too).
+//!
+//! ```
+//! use aidcost::columnar::{value_by_client, Columns, ColumnarOptions};
+//! use aidcost::{value, Catalog, Context, Delivery, GroupBy, PriceBook, Rollup, RollupContext,
+//!               ValuationOptions};
+//! let catalog = Catalog::shipped()?;
+//! let book = PriceBook::shipped(&catalog)?;
+//! let deliveries = vec![
+//!     Delivery::new("2024-03-04".parse()?, "PRV-KAUNAS".parse()?, "C-1".parse()?,
+//!                   "LEGAL_CONSULT".parse()?, "1.1".parse()?),
+//!     Delivery::new("2024-03-04".parse()?, "PRV-KAUNAS".parse()?, "C-1".parse()?,
+//!                   "SHELTER".parse()?, "3".parse()?),
+//! ];
+//! let cx = Context { catalog: &catalog, book: &book, clients: None };
+//! let columns = Columns::from_deliveries(&deliveries, &catalog)?;
+//! let fast = value_by_client(&columns, cx, ColumnarOptions::threads(2))?;
+//!
+//! let general = value(&deliveries, cx, ValuationOptions::default())?;
+//! let mut by_client = Rollup::new(&[GroupBy::Client])?;
+//! by_client.extend(general.views(&book), RollupContext { catalog: &catalog, clients: None })?;
+//! assert_eq!(fast.to_rollup()?, by_client);
+//! assert_eq!(fast.total(), general.total());
+//! # Ok::<(), aidcost::Error>(())
+//! ```
+
+mod csv;
+mod engine;
+mod plan;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::catalog::Catalog;
+use crate::delivery::Delivery;
+use crate::error::{Error, Result};
+use crate::id::{ClientId, ElementCode, ProviderId};
+use crate::money::Money;
+use crate::rollup::{GroupBy, KeyPart, Rollup, Totals};
+use crate::valuation::{Context, Rejection};
+
+pub use self::csv::value_csv_by_client;
+use self::engine::{packed, Add, Part, RowIn, Shared, Side, Simple, BLOCK, SIDE};
+use self::plan::{to_scaled, QS};
+
+/// Rows per chunk of the tight loop.
+const CHUNK: usize = 4096;
+
+/// Fewer rows than this are not worth a thread each.
+pub(crate) const MIN_PARALLEL_ROWS: usize = if cfg!(test) { 2 } else { 1 << 14 };
+
+/// Options of the fast path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ColumnarOptions {
+    /// Threads to use (at least 1).
+    pub threads: usize,
+}
+
+impl Default for ColumnarOptions {
+    /// One thread.
+    fn default() -> Self {
+        Self { threads: 1 }
+    }
+}
+
+impl ColumnarOptions {
+    /// Use `threads` threads (0 counts as 1).
+    pub fn threads(threads: usize) -> Self {
+        Self {
+            threads: threads.max(1),
+        }
+    }
+}
+
+/// What the fast path gives: the counts, the total, the rejections and the totals by client,
+/// each equal to what [`crate::value`] and a [`Rollup`] by client give.
+///
+/// The totals are kept as a plain list (building a [`Rollup`] of hundreds of thousands of
+/// groups costs more than valuing millions of rows); [`ByClient::to_rollup`] makes one.
+#[derive(Debug, Clone)]
+pub struct ByClient {
+    rows_read: u64,
+    rows_valued: u64,
+    rows_rejected: u64,
+    total: Money,
+    rejections: Vec<Rejection>,
+    /// Every client with at least one line, in no particular order.
+    clients: Vec<(ClientId, Totals)>,
+}
+
+impl ByClient {
+    /// Rows read.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
+    /// Rows valued (wholly, or within a cap).
+    pub fn rows_valued(&self) -> u64 {
+        self.rows_valued
+    }
+    /// Rows wholly rejected.
+    pub fn rows_rejected(&self) -> u64 {
+        self.rows_rejected
+    }
+    /// The sum of the rounded line amounts.
+    pub fn total(&self) -> Money {
+        self.total
+    }
+    /// The rejections (whole and partial), by row.
+    pub fn rejections(&self) -> &[Rejection] {
+        &self.rejections
+    }
+    /// The number of clients with at least one line.
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+    /// True when no client has a line.
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+    /// The totals of each client with at least one line, by client id.
+    pub fn by_client(&self) -> Vec<(&ClientId, &Totals)> {
+        let mut all: Vec<(&ClientId, &Totals)> = self.clients.iter().map(|(c, t)| (c, t)).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+    /// The totals as a [`Rollup`] by client, equal to the general path's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] when the grand total leaves the decimal range.
+    pub fn to_rollup(&self) -> Result<Rollup> {
+        let mut rollup = Rollup::new(&[GroupBy::Client])?;
+        for (client, totals) in &self.clients {
+            rollup.add_client_totals(client.clone(), *totals)?;
+        }
+        Ok(rollup)
+    }
+    /// From a general path's valuation rolled up by client.
+    pub(crate) fn from_general(v: &crate::Valuation<'_>, rollup: &Rollup) -> Self {
+        let clients = rollup
+            .groups()
+            .filter_map(|(k, t)| match k.parts().next() {
+                Some(KeyPart::Client(c)) => Some((c.clone(), *t)),
+                _ => None,
+            })
+            .collect();
+        Self {
+            rows_read: v.rows_read(),
+            rows_valued: v.rows_valued(),
+            rows_rejected: v.rows_rejected(),
+            total: v.total(),
+            rejections: v.rejections().to_vec(),
+            clients,
+        }
+    }
+}
+
+/// FxHash (rustc's hash): fast for short keys; the keys here are ids, not attacker-chosen.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // The table takes its bucket from the low bits, which the multiply leaves depending on
+        // the low input bits only (the first bytes of an id, often the same): mix the high
+        // bits down.
+        let h = self.hash;
+        (h ^ (h >> 32)).wrapping_mul(FX_SEED) ^ (h >> 29)
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// An empty slot of an [`IdMap`].
+const EMPTY: u32 = u32::MAX;
+
+/// A hash map from ids to numbers that keeps ids of up to 16 bytes in the table itself (one
+/// memory access and two word compares a lookup); longer ids go to an ordinary map.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdMap {
+    slots: Vec<Slot>,
+    len: usize,
+    long: FxMap<Box<[u8]>, u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    a: u64,
+    b: u64,
+    len: u32,
+    id: u32,
+}
+
+const VACANT: Slot = Slot {
+    a: 0,
+    b: 0,
+    len: 0,
+    id: EMPTY,
+};
+
+impl IdMap {
+    #[inline]
+    fn words(s: &[u8]) -> (u64, u64) {
+        let mut w = [0u8; 16];
+        w[..s.len()].copy_from_slice(s);
+        let (a, b) = w.split_at(8);
+        let word = |x: &[u8]| {
+            let mut v = [0u8; 8];
+            v.copy_from_slice(x);
+            u64::from_le_bytes(v)
+        };
+        (word(a), word(b))
+    }
+
+    #[inline]
+    fn hash(a: u64, b: u64, len: usize) -> u64 {
+        let mut h = a.wrapping_mul(FX_SEED) ^ b.rotate_left(31) ^ (len as u64);
+        h ^= h >> 32;
+        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h ^ (h >> 29)
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, s: &[u8]) -> Option<u32> {
+        if s.len() > 16 {
+            return self.long.get(s).copied();
+        }
+        if self.slots.is_empty() {
+            return None;
+        }
+        let (a, b) = Self::words(s);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::hash(a, b, s.len()) as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.id == EMPTY {
+                return None;
+            }
+            if slot.a == a && slot.b == b && slot.len as usize == s.len() {
+                return Some(slot.id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    pub(crate) fn insert(&mut self, s: &[u8], id: u32) {
+        if s.len() > 16 {
+            self.long.insert(s.into(), id);
+            return;
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = vec![VACANT; (self.slots.len() * 2).max(64)];
+            let old = std::mem::replace(&mut self.slots, grown);
+            for slot in old.into_iter().filter(|s| s.id != EMPTY) {
+                self.place(slot);
+            }
+        }
+        let (a, b) = Self::words(s);
+        self.place(Slot {
+            a,
+            b,
+            len: s.len() as u32,
+            id,
+        });
+        self.len += 1;
+    }
+
+    fn place(&mut self, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = Self::hash(slot.a, slot.b, slot.len as usize) as usize & mask;
+        while self.slots[i].id != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+}
+
+/// The id tables: position = interned id. The first elements are the catalog's, in catalog
+/// order; codes the catalog lacks follow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Ids {
+    pub(crate) clients: Vec<ClientId>,
+    pub(crate) providers: Vec<ProviderId>,
+    pub(crate) elements: Vec<ElementCode>,
+}
+
+/// Interns ids: bytes → number, validating each distinct id once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Interner {
+    pub(crate) ids: Ids,
+    clients: IdMap,
+    providers: FxMap<Box<[u8]>, u16>,
+    elements: FxMap<Box<[u8]>, u16>,
+}
+
+fn too_many(what: &str) -> Error {
+    Error::Overflow {
+        what: format!("number of distinct {what}"),
+    }
+}
+
+impl Interner {
+    pub(crate) fn new(catalog: &Catalog) -> Self {
+        let mut me = Self::default();
+        for (i, e) in catalog.iter().enumerate() {
+            me.elements
+                .insert(e.code().as_str().as_bytes().into(), i as u16);
+            me.ids.elements.push(e.code().clone());
+        }
+        me
+    }
+
+    #[inline]
+    pub(crate) fn client(&mut self, s: &[u8]) -> Result<u32> {
+        if let Some(i) = self.clients.get(s) {
+            return Ok(i);
+        }
+        let id = ClientId::new(utf8(s)?)?;
+        let i = u32::try_from(self.ids.clients.len())
+            .ok()
+            .filter(|&i| i != EMPTY)
+            .ok_or_else(|| too_many("clients"))?;
+        self.ids.clients.push(id);
+        self.clients.insert(s, i);
+        Ok(i)
+    }
+
+    #[inline]
+    pub(crate) fn provider(&mut self, s: &[u8]) -> Result<u16> {
+        if let Some(&i) = self.providers.get(s) {
+            return Ok(i);
+        }
+        let id = ProviderId::new(utf8(s)?)?;
+        let i = u16::try_from(self.ids.providers.len()).map_err(|_| too_many("providers"))?;
+        self.ids.providers.push(id);
+        self.providers.insert(s.into(), i);
+        Ok(i)
+    }
+
+    #[inline]
+    pub(crate) fn element(&mut self, s: &[u8]) -> Result<u16> {
+        if let Some(&i) = self.elements.get(s) {
+            return Ok(i);
+        }
+        let id = ElementCode::new(utf8(s)?)?;
+        let i = u16::try_from(self.ids.elements.len()).map_err(|_| too_many("elements"))?;
+        self.ids.elements.push(id);
+        self.elements.insert(s.into(), i);
+        Ok(i)
+    }
+}
+
+fn utf8(s: &[u8]) -> Result<&str> {
+    std::str::from_utf8(s).map_err(|_| Error::Parse {
+        what: "id",
+        value: String::from_utf8_lossy(s).into_owned(),
+        reason: "not UTF-8".to_owned(),
+    })
+}
+
+/// Deliveries as columns: interned ids, packed dates, scaled quantities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    ids: Ids,
+    /// The catalog the element ids were numbered against (its codes, in order).
+    catalog: usize,
+    client: Vec<u32>,
+    provider: Vec<u16>,
+    element: Vec<u16>,
+    date: Vec<u32>,
+    quantity: Vec<i64>,
+    scale: Vec<u8>,
+    side: HashMap<u32, Side>,
+    /// The first and last packed dates (`(u32::MAX, 0)` when empty).
+    dates: (u32, u32),
+}
+
+impl Columns {
+    fn empty(interner: &Interner, catalog: &Catalog) -> Self {
+        Self {
+            ids: interner.ids.clone(),
+            catalog: catalog.len(),
+            client: Vec::new(),
+            provider: Vec::new(),
+            element: Vec::new(),
+            date: Vec::new(),
+            quantity: Vec::new(),
+            scale: Vec::new(),
+            side: HashMap::new(),
+            dates: (u32::MAX, 0),
+        }
+    }
+
+    /// Deliveries as columns, element ids numbered against `catalog` (value them with the
+    /// same catalog).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] for more than 2³² rows or clients or 2¹⁶ providers or elements.
+    pub fn from_deliveries(deliveries: &[Delivery], catalog: &Catalog) -> Result<Self> {
+        let mut interner = Interner::new(catalog);
+        let mut c = Self::empty(&interner, catalog);
+        let n = deliveries.len();
+        u32::try_from(n).map_err(|_| too_many("rows"))?;
+        c.reserve(n);
+        for d in deliveries {
+            let client = interner.client(d.client().as_str().as_bytes())?;
+            let provider = interner.provider(d.provider().as_str().as_bytes())?;
+            let element = interner.element(d.element().as_str().as_bytes())?;
+            let stated = d.unit().filter(|u| {
+                catalog
+                    .element(crate::catalog::ElementIdx(u32::from(element)))
+                    .is_some_and(|e| e.unit() != *u)
+            });
+            let side = match stated {
+                Some(u) => Some(Side::Unit(u)),
+                // Quantities that are not positive are kept exact (a `-0` prints as given).
+                None => match to_scaled(d.quantity().get(), QS) {
+                    Some(v) if v > 0 => None,
+                    _ => Some(Side::Wide(d.quantity())),
+                },
+            };
+            let (q, scale) = match side {
+                Some(_) => (SIDE, 0),
+                None => (
+                    to_scaled(d.quantity().get(), QS).unwrap_or(SIDE),
+                    d.quantity().get().scale().min(28) as u8,
+                ),
+            };
+            c.push(client, provider, element, packed(d.date()), q, scale, side);
+        }
+        c.ids = interner.ids;
+        Ok(c)
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.client.reserve_exact(n);
+        self.provider.reserve_exact(n);
+        self.element.reserve_exact(n);
+        self.date.reserve_exact(n);
+        self.quantity.reserve_exact(n);
+        self.scale.reserve_exact(n);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn push(
+        &mut self,
+        client: u32,
+        provider: u16,
+        element: u16,
+        date: u32,
+        q: i64,
+        scale: u8,
+        side: Option<Side>,
+    ) {
+        if let Some(s) = side {
+            self.side.insert(self.client.len() as u32, s);
+        }
+        self.dates = (self.dates.0.min(date), self.dates.1.max(date));
+        self.client.push(client);
+        self.provider.push(provider);
+        self.element.push(element);
+        self.date.push(date);
+        self.quantity.push(q);
+        self.scale.push(scale);
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.client.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.client.is_empty()
+    }
+
+    /// The number of distinct clients.
+    pub fn clients(&self) -> usize {
+        self.ids.clients.len()
+    }
+
+    /// Bytes held by the columns (their capacity), not counting the id tables.
+    pub fn column_bytes(&self) -> usize {
+        self.client.capacity() * 4
+            + self.provider.capacity() * 2
+            + self.element.capacity() * 2
+            + self.date.capacity() * 4
+            + self.quantity.capacity() * 8
+            + self.scale.capacity()
+    }
+
+    fn shrink(&mut self) {
+        self.client.shrink_to_fit();
+        self.provider.shrink_to_fit();
+        self.element.shrink_to_fit();
+        self.date.shrink_to_fit();
+        self.quantity.shrink_to_fit();
+        self.scale.shrink_to_fit();
+    }
+}
+
+fn check_catalog(ids: &Ids, columns_catalog: usize, catalog: &Catalog) -> Result<()> {
+    let same = columns_catalog == catalog.len()
+        && catalog
+            .iter()
+            .zip(&ids.elements)
+            .all(|(e, code)| e.code() == code);
+    if same {
+        Ok(())
+    } else {
+        Err(Error::Parse {
+            what: "columns",
+            value: format!("{columns_catalog} catalog elements"),
+            reason: "the columns were built against another catalog".to_owned(),
+        })
+    }
+}
+
+/// Provider ranks by id: the general path orders stateful rows by provider id.
+fn ranks(providers: &[ProviderId]) -> Vec<u16> {
+    let mut order: Vec<usize> = (0..providers.len()).collect();
+    order.sort_by(|&a, &b| providers[a].cmp(&providers[b]));
+    let mut rank = vec![0u16; providers.len()];
+    for (r, &p) in order.iter().enumerate() {
+        rank[p] = r as u16;
+    }
+    rank
+}
+
+/// Values `columns` against `cx` and totals the lines by client: the same counts, total,
+/// rejections and totals by client as [`crate::value`] followed by a [`Rollup`] by client.
+///
+/// Rows are split across `options.threads` threads into mergeable per-client sums; the rows
+/// priced by tiers or caps are then split by client, so that each client's cumulative
+/// counts stay in one thread.
+///
+/// # Errors
+///
+/// [`Error::Parse`] when `columns` were built against another catalog;
+/// [`Error::Overflow`] when a total leaves the decimal range.
+pub fn value_by_client(
+    columns: &Columns,
+    cx: Context<'_>,
+    options: ColumnarOptions,
+) -> Result<ByClient> {
+    value_columns(columns, cx, options, true)
+}
+
+/// [`value_by_client`], with the unchecked loop for the simplest rows or without.
+fn value_columns(
+    columns: &Columns,
+    cx: Context<'_>,
+    options: ColumnarOptions,
+    allow_simple: bool,
+) -> Result<ByClient> {
+    check_catalog(&columns.ids, columns.catalog, cx.catalog)?;
+    let shared = Shared::new(cx);
+    let mut resolver = shared.resolver();
+    for p in &columns.ids.providers {
+        resolver.add_provider(cx.book, &shared.plans, p);
+    }
+    let rank = ranks(&columns.ids.providers);
+    let known: Vec<bool> = match cx.clients {
+        Some(reg) => columns
+            .ids
+            .clients
+            .iter()
+            .map(|c| reg.get(c.as_str()).is_some())
+            .collect(),
+        None => Vec::new(),
+    };
+    let n = columns.len();
+    let threads = options.threads.clamp(1, 64);
+    let chunk = n.div_ceil(threads).max(1);
+    // The tightest loop for the simplest rows, when no register is to be checked.
+    let simple = match cx.clients {
+        None if allow_simple && !columns.is_empty() => Simple::new(
+            &shared,
+            &resolver,
+            columns.ids.providers.len(),
+            columns.ids.elements.len(),
+            columns.dates,
+        ),
+        _ => None,
+    };
+    let pass1 = |lo: usize, hi: usize| -> Part {
+        let mut part = match simple {
+            Some(_) => Part::with_simple(columns.ids.clients.len()),
+            None => Part::with_clients(columns.ids.clients.len()),
+        };
+        let mut adds: Vec<Add> = Vec::with_capacity(BLOCK);
+        // Every row that is not simple, through the checked paths.
+        let other = |part: &mut Part, adds: &mut Vec<Add>, i: usize| {
+            let q = columns.quantity[i];
+            let hot = shared.hot(
+                &resolver,
+                &known,
+                columns.client[i],
+                columns.provider[i],
+                columns.element[i],
+                columns.date[i],
+                q,
+            );
+            if let Some(a) = hot {
+                adds.push(a);
+                if adds.len() == 512 {
+                    part.add_plain(adds);
+                    adds.clear();
+                }
+                return;
+            }
+            let provider = columns.provider[i];
+            let r = RowIn {
+                row: i as u32,
+                client: columns.client[i],
+                provider,
+                rank: rank[usize::from(provider)],
+                element: columns.element[i],
+                date: columns.date[i],
+                q,
+                scale: columns.scale[i],
+                side: if q == SIDE {
+                    columns.side.get(&(i as u32))
+                } else {
+                    None
+                },
+            };
+            if let Some(a) = shared.row(part, &resolver, &columns.ids, &known, r) {
+                adds.push(a);
+                if adds.len() == BLOCK {
+                    part.add_all(adds);
+                    adds.clear();
+                }
+            }
+        };
+        // In chunks: the simple rows in a tight loop, the others after them (the order of
+        // adding does not change a sum; stateful rows and rejections are ordered later).
+        let mut others: Vec<u32> = Vec::with_capacity(CHUNK);
+        let mut start = lo;
+        while start < hi {
+            let end = (start + CHUNK).min(hi);
+            match &simple {
+                Some(simple) => {
+                    let rows = columns.client[start..end]
+                        .iter()
+                        .zip(&columns.provider[start..end])
+                        .zip(&columns.element[start..end])
+                        .zip(&columns.date[start..end])
+                        .zip(&columns.quantity[start..end]);
+                    for (k, ((((&client, &provider), &element), &date), &q)) in rows.enumerate() {
+                        let slot = simple.slot(provider, element, date);
+                        // 0 < q <= qmax, in one comparison.
+                        if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
+                            let cents = (q * slot.price + 500_000) / 1_000_000;
+                            part.add_simple(client, cents, q, 1 << slot.unit_shift);
+                        } else {
+                            others.push((start + k) as u32);
+                        }
+                    }
+                }
+                None => others.extend(start as u32..end as u32),
+            }
+            for &i in &others {
+                other(&mut part, &mut adds, i as usize);
+            }
+            others.clear();
+            start = end;
+        }
+        part.add_plain(&adds);
+        if simple.is_some() && !part.fold_simple(shared.units()) {
+            part.overflow = true;
+            part.simple_wrapped = true;
+        }
+        part
+    };
+    let mut parts: Vec<Part> = if threads == 1 || n < MIN_PARALLEL_ROWS {
+        vec![pass1(0, n)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (lo, hi) = ((t * chunk).min(n), ((t + 1) * chunk).min(n));
+                    let pass1 = &pass1;
+                    s.spawn(move || pass1(lo, hi))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut part = parts.remove(0);
+    for p in parts {
+        part.merge(p);
+    }
+    if part.simple_wrapped {
+        // A client with so many lines that the unchecked sums may have wrapped: again,
+        // every row with checks.
+        return value_columns(columns, cx, options, false);
+    }
+    shared.finish(&columns.ids, part, n as u64, threads)
+}

@@ -1,0 +1,370 @@
+//! Laws of the fast path: it equals the general path, to the cent and to the row.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::plan::{round_scaled, to_scaled, AS};
+use super::*;
+use crate::testkit;
+use crate::{
+    value, Catalog, ClientId, CsvOptions, Date, Delivery, ElementCode, GroupBy, PriceBook,
+    PricingTable, ProviderId, Quantity, Rollup, RollupContext, Rounding, Unit, ValuationOptions,
+};
+
+/// PRV-B's own table for the second half of 2024: flat prices with odd decimals, a capped flat
+/// row, half-even rounding to one decimal.
+const PROVIDER_B: &str = r#"schema = 1
+id = "prv-b"
+version = "2024-h2"
+scope = "provider"
+provider = "PRV-B"
+valid_from = "2024-07-01"
+valid_to = "2024-12-31"
+source = "test"
+
+[rounding]
+mode = "half_even"
+decimals = 1
+
+[[price]]
+element = "CONSULT"
+unit_price = "17.333"
+min_increment = "0.1"
+
+[[price]]
+element = "SHELTER"
+unit_price = "12.345"
+cap_per_client_year = "10.5"
+"#;
+
+/// 2023: rounding down to three decimals, tiers with a fractional bound.
+const NATIONAL_2023: &str = r#"schema = 1
+id = "lt-national"
+version = "2023"
+scope = "national"
+valid_from = "2023-01-01"
+valid_to = "2023-12-31"
+source = "test"
+
+[rounding]
+mode = "down"
+decimals = 3
+
+[[price]]
+element = "CONSULT"
+unit_price = "19.995"
+
+[[price]]
+element = "SHELTER"
+tiers = [
+  { up_to = "2.5", unit_price = "10.005" },
+  { up_to = "7", unit_price = "9.999" },
+  { unit_price = "0.01" },
+]
+min_increment = "0.5"
+
+[[price]]
+element = "MEDICAL"
+pass_through = true
+"#;
+
+fn book(catalog: &Catalog) -> PriceBook {
+    let t = |text: &str, name: &str| PricingTable::from_toml(text, Path::new(name)).unwrap();
+    PriceBook::new(
+        catalog,
+        vec![
+            t(testkit::NATIONAL, "n.toml"),
+            t(PROVIDER_B, "b.toml"),
+            t(NATIONAL_2023, "n23.toml"),
+        ],
+    )
+    .unwrap()
+}
+
+fn general(deliveries: &[Delivery], catalog: &Catalog, book: &PriceBook) -> ByClient {
+    let cx = Context {
+        catalog,
+        book,
+        clients: None,
+    };
+    let v = value(deliveries, cx, ValuationOptions::default()).unwrap();
+    let mut rollup = Rollup::new(&[GroupBy::Client]).unwrap();
+    rollup
+        .extend(
+            v.views(book),
+            RollupContext {
+                catalog,
+                clients: None,
+            },
+        )
+        .unwrap();
+    ByClient::from_general(&v, &rollup)
+}
+
+/// Equal counts, total, rejections (and their messages) and totals by client (and their
+/// printed figures).
+fn assert_same(fast: &ByClient, general: &ByClient) {
+    assert_eq!(fast.rows_read(), general.rows_read(), "rows read");
+    assert_eq!(fast.rows_valued(), general.rows_valued(), "rows valued");
+    assert_eq!(
+        fast.rows_rejected(),
+        general.rows_rejected(),
+        "rows rejected"
+    );
+    assert_eq!(fast.total(), general.total(), "total");
+    assert_eq!(fast.rejections(), general.rejections(), "rejections");
+    let said = |b: &ByClient| -> Vec<String> {
+        b.rejections()
+            .iter()
+            .map(|r| format!("{} {} {}", r.row(), r.is_partial(), r.reason()))
+            .collect()
+    };
+    assert_eq!(said(fast), said(general));
+    assert_eq!(
+        fast.to_rollup().unwrap(),
+        general.to_rollup().unwrap(),
+        "rollup"
+    );
+    let shown = |b: &ByClient| -> Vec<String> {
+        b.to_rollup()
+            .unwrap()
+            .groups()
+            .map(|(k, t)| {
+                let q = t
+                    .quantity()
+                    .map(|(q, u)| format!("{} {u}", q.get().normalize()));
+                format!("{k} {} {:?} {}", t.lines(), q, t.amount().get().normalize())
+            })
+            .collect()
+    };
+    assert_eq!(shown(fast), shown(general));
+}
+
+fn check(deliveries: &[Delivery]) {
+    let catalog = testkit::catalog();
+    let book = book(&catalog);
+    let expected = general(deliveries, &catalog, &book);
+    let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
+    let cx = Context {
+        catalog: &catalog,
+        book: &book,
+        clients: None,
+    };
+    for threads in [1, 2, 3] {
+        let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads)).unwrap();
+        assert_same(&fast, &expected);
+    }
+}
+
+fn arb_delivery() -> impl Strategy<Value = Delivery> {
+    (
+        (0u8..8, 0usize..3, 0usize..4),
+        (2022u16..=2024, 1u8..=12, 1u8..=28),
+        (-20i64..1500, 0u32..=5, 0u8..20),
+        0u8..10,
+    )
+        .prop_map(|((c, p, e), (y, m, d), (q, scale, big), unit)| {
+            let element = ["CONSULT", "SHELTER", "MEDICAL", "UNKNOWN_X"][e];
+            let quantity = match big {
+                // Beyond the scaled integers: the decimal path.
+                0 => Decimal::new(q.abs() + 1, 0) * Decimal::new(100_000_000_000_000_000, 0),
+                _ => Decimal::new(q, scale),
+            };
+            let mut delivery = Delivery::new(
+                Date::new(y, m, d).unwrap(),
+                ProviderId::new(["PRV-A", "PRV-B", "PRV-C"][p]).unwrap(),
+                ClientId::new(&format!("C{c}")).unwrap(),
+                ElementCode::new(element).unwrap(),
+                Quantity::new(quantity),
+            );
+            if unit == 0 {
+                delivery = delivery.with_unit(Unit::Hour);
+            }
+            delivery
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Per-client totals, rows valued and rejected, and every rejection with its reason equal
+    /// `value` + `Rollup` by client, on data with tiers, caps, increments, several tables and
+    /// roundings, rejections and quantities beyond the scaled integers, on 1 to 3 threads.
+    #[test]
+    fn fast_path_equals_value_and_rollup(deliveries in prop::collection::vec(arb_delivery(), 0..120)) {
+        check(&deliveries);
+    }
+
+    /// Integer rounding equals `Rounding::apply` on the same decimal.
+    #[test]
+    fn integer_rounding_equals_decimal_rounding(
+        v in -10_000_000_000_000i64..10_000_000_000_000,
+        mode in 0usize..4,
+        decimals in 0u32..=8,
+        tail in 0i64..4,
+    ) {
+        // Push some values onto midpoints.
+        let v = if tail == 0 { v - v % 1_000 + 500 } else { v };
+        let mode = [Rounding::HalfUp, Rounding::HalfEven, Rounding::Up, Rounding::Down][mode];
+        let expected = mode.apply(Decimal::new(v, AS), decimals);
+        prop_assert_eq!(round_scaled(v, mode, decimals), to_scaled(expected, AS));
+    }
+}
+
+#[test]
+fn midpoints_round_as_declared() {
+    for (v, mode, d, want) in [
+        (234_500_000, Rounding::HalfUp, 2, "2.35"),
+        (-234_500_000, Rounding::HalfUp, 2, "-2.35"),
+        (234_500_000, Rounding::HalfEven, 2, "2.34"),
+        (235_500_000, Rounding::HalfEven, 2, "2.36"),
+        (44_601_482_000, Rounding::Up, 2, "446.02"),
+        (44_601_900_000, Rounding::Down, 2, "446.01"),
+    ] {
+        let got = round_scaled(v, mode, d).unwrap();
+        assert_eq!(Decimal::new(got, AS).normalize().to_string(), want);
+    }
+}
+
+#[test]
+fn caps_and_tiers_follow_the_general_order_across_threads() {
+    let mut deliveries = Vec::new();
+    for i in 0..300u32 {
+        let client = format!("C{}", i % 7);
+        let date = format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1);
+        deliveries.push(testkit::delivery(
+            &date,
+            &client,
+            "SHELTER",
+            &format!("{}.{}", i % 9 + 1, i % 10),
+        ));
+        deliveries.push(testkit::delivery(&date, &client, "CONSULT", "1.1"));
+    }
+    deliveries.reverse();
+    check(&deliveries);
+}
+
+fn write(name: &str, text: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aidcost-columnar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The fast reader takes the file (no hand-over) and gives what the general path gives.
+fn csv_case(name: &str, text: &str, options: CsvOptions) {
+    let catalog = testkit::catalog();
+    let book = book(&catalog);
+    let path = write(name, text.as_bytes());
+    let deliveries = crate::load_deliveries(&path, options).unwrap();
+    let expected = general(&deliveries, &catalog, &book);
+    let cx = Context {
+        catalog: &catalog,
+        book: &book,
+        clients: None,
+    };
+    for threads in [1, 2, 4] {
+        let fast = super::csv::fast_csv(&path, options, cx, ColumnarOptions::threads(threads))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name}: handed to the general reader"));
+        assert_same(&fast, &expected);
+    }
+    let columns = Columns::read_csv(&path, options, &catalog)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        columns,
+        Columns::from_deliveries(&deliveries, &catalog).unwrap()
+    );
+}
+
+#[test]
+fn fast_reader_takes_every_dialect() {
+    let rows = "2024-03-01,PRV-A,C1,CONSULT,1.1\n2024-03-02,PRV-B,C2,SHELTER,40\n\
+                2024-08-02,PRV-B,C1,SHELTER,7.25\n2023-05-05,PRV-A,C1,SHELTER,3\n\
+                2024-03-01,PRV-A,C3,NOPE,1\n2024-03-01,PRV-A,C3,MEDICAL,0\n\
+                2021-03-01,PRV-A,C3,MEDICAL,5\n2024-09-01, PRV-B , C3 ,CONSULT, 2.00005 \n";
+    let comma = format!("date,provider,client,element,quantity\n{rows}");
+    csv_case("comma.csv", &comma, CsvOptions::detect());
+    csv_case(
+        "no-final-newline.csv",
+        comma.trim_end(),
+        CsvOptions::detect(),
+    );
+    let semi = "\u{feff}date;provider;client;element;quantity;unit;staff_hours;note\r\n\
+                2024-03-01;PRV-A;C1;CONSULT;1,1;hour;1,5;ačiū\r\n\
+                2024-03-02;PRV-B;C2;SHELTER;40;;;\r\n\
+                \r\n\
+                2024-08-02;PRV-B;C1;SHELTER;7,25;bed_night;;\r\n\
+                2024-08-03;PRV-B;C1;CONSULT;2;km;;wrong unit\r\n";
+    csv_case("semicolon.csv", semi, CsvOptions::detect());
+    let decimal_comma = "date,provider,client,element,quantity\n2024-03-01,PRV-A,C1,CONSULT,1.5\n";
+    csv_case(
+        "dc.csv",
+        decimal_comma,
+        CsvOptions::detect().with_decimal_comma(true),
+    );
+}
+
+#[test]
+fn anything_unsure_goes_to_the_general_reader_and_its_exact_error() {
+    let catalog = testkit::catalog();
+    let book = book(&catalog);
+    let cx = Context {
+        catalog: &catalog,
+        book: &book,
+        clients: None,
+    };
+    let quoted = write(
+        "quoted.csv",
+        b"date,provider,client,element,quantity\n2024-03-01,PRV-A,\"C1\",CONSULT,1\n",
+    );
+    assert!(super::csv::fast_csv(
+        &quoted,
+        CsvOptions::detect(),
+        cx,
+        ColumnarOptions::default()
+    )
+    .unwrap()
+    .is_none());
+    let fast = value_csv_by_client(
+        &quoted,
+        CsvOptions::detect(),
+        cx,
+        ColumnarOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(fast.rows_valued(), 1);
+    for (name, text) in [
+        ("bad-qty.csv", "date,provider,client,element,quantity\n2024-03-01,PRV-A,C1,CONSULT,1\n2024-03-01,PRV-A,C1,CONSULT,abc\n"),
+        ("bad-date.csv", "date,provider,client,element,quantity\n2024-02-30,PRV-A,C1,CONSULT,1\n"),
+        ("short.csv", "date,provider,client,element,quantity\n2024-02-03,PRV-A,C1\n"),
+        ("comma-qty.csv", "date,provider,client,element,quantity\n2024-02-03,PRV-A,C1,CONSULT,1,5\n"),
+    ] {
+        let path = write(name, text.as_bytes());
+        let want = crate::load_deliveries(&path, CsvOptions::detect()).unwrap_err().to_string();
+        let got = value_csv_by_client(&path, CsvOptions::detect(), cx, ColumnarOptions::threads(2))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(got, want);
+    }
+}
+
+/// The unchecked loop for the simplest rows sums a client's lines in packed words; a client
+/// with more lines than the words hold (8 under test) sends the whole valuation through the
+/// checked path. Both sides of that limit equal the general path.
+#[test]
+fn simple_sums_equal_the_general_path_on_both_sides_of_their_limit() {
+    for lines in [1usize, 7, 8, 9, 40] {
+        let mut deliveries = Vec::new();
+        for i in 0..lines {
+            let date = format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1);
+            deliveries.push(testkit::delivery(&date, "C-MANY", "CONSULT", "1.25"));
+            deliveries.push(testkit::delivery(&date, "C-ONE", "MEDICAL", "10.5"));
+        }
+        check(&deliveries);
+    }
+}
