@@ -130,7 +130,8 @@ impl Simple {
                     None => {
                         let b = u32::try_from(slots.len()).ok()?;
                         for (e, &shift) in unit_shifts.iter().enumerate() {
-                            let h = resolver.hot(p, e.min(catalog), date);
+                            // Elements the catalog lacks are never simple.
+                            let h = resolver.hot(p, e, date);
                             let simple = e < catalog
                                 && shift.is_some()
                                 && h.price > 0

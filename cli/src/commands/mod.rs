@@ -34,17 +34,7 @@ impl Loaded {
     /// Reads the tables, the register (if given) and the deliveries.
     pub(crate) fn read(args: &InputArgs) -> Result<Self, Failure> {
         let (catalog, book) = load_tables(&args.tables)?;
-        let clients = match &args.clients {
-            Some(path) => {
-                let register = load_clients(path, args.csv_options())?;
-                // A needs code the catalog lacks could never be served: refuse the register.
-                if let Some(e) = register.unknown_needs(&catalog).into_iter().next() {
-                    return Err(e.into());
-                }
-                Some(register)
-            }
-            None => None,
-        };
+        let clients = load_register(args, &catalog)?;
         let deliveries = load_deliveries(&args.deliveries, args.csv_options())?;
         Ok(Self {
             catalog,
@@ -72,6 +62,22 @@ impl Loaded {
             ValuationOptions::default(),
         )?)
     }
+}
+
+/// The client register of `--clients`, if given; a needs code the catalog lacks could never
+/// be served, so it refuses the register.
+pub(crate) fn load_register(
+    args: &InputArgs,
+    catalog: &Catalog,
+) -> Result<Option<ClientRegister>, Failure> {
+    let Some(path) = &args.clients else {
+        return Ok(None);
+    };
+    let register = load_clients(path, args.csv_options())?;
+    if let Some(e) = register.unknown_needs(catalog).into_iter().next() {
+        return Err(e.into());
+    }
+    Ok(Some(register))
 }
 
 /// Rejections counted by reason code, partial ones apart: `no_price 1, over_cap 2 (1 partial)`.

@@ -8,9 +8,9 @@ use aidcost::columnar::{value_csv_by_client, ColumnarOptions};
 use aidcost::{Context, GroupBy, PriceBook, Rollup, RollupContext, Scope, Valuation};
 use serde::Serialize;
 
-use crate::commands::{rejection_summary, Loaded};
+use crate::commands::{load_register, rejection_summary, Loaded};
 use crate::failure::{CmdResult, Failure, Outcome};
-use crate::input::{load_clients, load_tables, Deliveries, InputArgs, Status};
+use crate::input::{load_tables, Deliveries, InputArgs, Status};
 use crate::output::{money2, money_exact, qty, write_json, Align, Cell, CsvOut, Format, TextTable};
 
 /// Arguments of `aidcost value`.
@@ -339,16 +339,7 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
         return Ok(None);
     }
     let (catalog, book) = load_tables(&args.input.tables)?;
-    let clients = match &args.input.clients {
-        Some(path) => {
-            let register = load_clients(path, args.input.csv_options())?;
-            if let Some(e) = register.unknown_needs(&catalog).into_iter().next() {
-                return Err(e.into());
-            }
-            Some(register)
-        }
-        None => None,
-    };
+    let clients = load_register(&args.input, &catalog)?;
     let cx = Context {
         catalog: &catalog,
         book: &book,
