@@ -67,23 +67,46 @@ pub(crate) struct Simple {
     base: Vec<u32>,
     /// By slot (element within a block).
     slots: Vec<SimpleSlot>,
+    /// By slot: the plan of a row priced by tiers or a cap in scaled integers, else
+    /// [`NO_PLAN`].
+    stateful: Vec<u32>,
+    /// Slots per block (the interned elements).
+    elements: usize,
+    /// The one block, when every provider and date has the same.
+    uniform: Option<u32>,
 }
 
-/// A slot of [`Simple`]: 16 bytes, one load.
-#[derive(Debug, Clone, Copy)]
+/// A slot of [`Simple`]: 16 bytes, one load. The default is not simple.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SimpleSlot {
     /// The price with [`QS`] decimals.
     pub(crate) price: i64,
     /// The largest simple quantity with [`QS`] decimals; 0: not simple.
     pub(crate) qmax: u32,
     /// The unit's bit in a sum word: `1 << unit_shift`.
-    pub(crate) unit_shift: u32,
+    pub(crate) unit_shift: u16,
+    /// The minimum increment with [`QS`] decimals (0 or 1: none).
+    pub(crate) inc: u16,
+}
+
+impl SimpleSlot {
+    /// The billed quantity of a quantity below `qmax`: rounded up to the increment.
+    #[inline(always)]
+    pub(crate) fn billed(&self, q: i64) -> i64 {
+        if self.inc > 1 {
+            let (q, inc) = (q as u32, u32::from(self.inc));
+            i64::from(q.div_ceil(inc) * inc)
+        } else {
+            q
+        }
+    }
 }
 
 const NOT_SIMPLE: SimpleSlot = SimpleSlot {
     price: 0,
     qmax: 0,
     unit_shift: 0,
+    inc: 0,
 };
 
 /// Bits of a simple sum word below its unit bits (the cents), and of a count word below its
@@ -116,6 +139,7 @@ impl Simple {
             .collect();
         // One block of slots per (provider, stretch), in the resolver's order.
         let mut slots: Vec<SimpleSlot> = Vec::new();
+        let mut stateful: Vec<u32> = Vec::new();
         let mut block_of: Vec<Option<u32>> = Vec::new();
         let mut base = Vec::with_capacity(span * providers);
         for d in 0..span {
@@ -132,22 +156,41 @@ impl Simple {
                         for (e, &shift) in unit_shifts.iter().enumerate() {
                             // Elements the catalog lacks are never simple.
                             let h = resolver.hot(p, e, date);
+                            let inc = u16::try_from(h.increment).ok();
                             let simple = e < catalog
                                 && shift.is_some()
                                 && h.price > 0
-                                && h.increment == 0
+                                && inc.is_some()
                                 && h.decimals == 2
                                 && h.mode == crate::money::Rounding::HalfUp;
-                            slots.push(match shift {
-                                Some(unit_shift) if simple => {
+                            slots.push(match (shift, inc) {
+                                (Some(unit_shift), Some(inc)) if simple => {
+                                    // The billed quantity (at most q + inc − 1) stays within
+                                    // both limits.
                                     let limit = ((1i64 << 32) * 1_000_000 - 500_001) / h.price;
+                                    let qmax = limit.min((1 << 24) - 1) - i64::from(inc);
                                     SimpleSlot {
                                         price: h.price,
-                                        qmax: limit.min((1 << 24) - 1) as u32,
-                                        unit_shift,
+                                        qmax: qmax.max(0) as u32,
+                                        unit_shift: unit_shift as u16,
+                                        inc,
                                     }
                                 }
                                 _ => NOT_SIMPLE,
+                            });
+                            stateful.push({
+                                let id = resolver.plan(p, e, date);
+                                let fast = e < catalog.min(256)
+                                    && shared
+                                        .plans
+                                        .plans
+                                        .get(id as usize)
+                                        .is_some_and(|plan| plan.stateful && plan.integer);
+                                if fast {
+                                    id
+                                } else {
+                                    NO_PLAN
+                                }
                             });
                         }
                         block_of[key] = Some(b);
@@ -157,12 +200,44 @@ impl Simple {
                 base.push(b);
             }
         }
+        // One block for all when every block's slots are the same.
+        let block = |b: u32| {
+            let b = b as usize;
+            (slots.get(b..b + elements), stateful.get(b..b + elements))
+        };
+        let uniform = base
+            .first()
+            .copied()
+            .filter(|&b| base.iter().all(|&x| x == b || block(x) == block(b)));
         Some(Self {
             dmin,
             providers,
             base,
             slots,
+            stateful,
+            elements,
+            uniform,
         })
+    }
+
+    /// The slots of every row (by element) when one block serves every provider and date.
+    #[inline]
+    pub(crate) fn uniform(&self) -> Option<&[SimpleSlot]> {
+        let first = self.uniform? as usize;
+        self.slots.get(first..first + self.elements)
+    }
+
+    /// The plan of a row priced by tiers or a cap in scaled integers, [`NO_PLAN`] for others.
+    #[inline(always)]
+    pub(crate) fn stateful_plan(&self, provider: u16, element: u16, date: u32) -> u32 {
+        let day = date.wrapping_sub(self.dmin) as usize;
+        let Some(&b) = self.base.get(day * self.providers + usize::from(provider)) else {
+            return NO_PLAN;
+        };
+        self.stateful
+            .get(b as usize + usize::from(element))
+            .copied()
+            .unwrap_or(NO_PLAN)
     }
 
     /// The slot of a row (`qmax` 0 when it is not simple).
@@ -184,6 +259,7 @@ impl Part {
     pub(crate) fn with_simple(n: usize) -> Self {
         Self {
             simple: vec![[0; 2]; n],
+            fast_counts: vec![0; (n >> super::stateful::RANGE_BITS) + 1],
             ..Self::with_clients(n)
         }
     }
@@ -384,6 +460,11 @@ pub(crate) struct Part {
     simple_lines: u64,
     /// Some client had so many simple lines that its sums may have carried.
     pub(crate) simple_wrapped: bool,
+    /// Rows priced by tiers or caps in scaled integers (see [`Simple::stateful_plan`]), set
+    /// aside for [`super::stateful`], in row order.
+    pub(crate) fast_rows: Vec<u32>,
+    /// Of those, the number by range of clients (see [`super::stateful::RANGE_BITS`]).
+    pub(crate) fast_counts: Vec<u32>,
 }
 
 impl Part {
@@ -504,6 +585,22 @@ impl Part {
             s.client = map[s.client as usize];
         }
         self.merge_rest(other);
+    }
+
+    /// Adds the results of pass 2: sums by client, and what else each share found.
+    pub(crate) fn merge_client_sums(&mut self, results: Vec<(Vec<(u32, Acc)>, Part)>) {
+        for (sums, rest) in results {
+            for (c, a) in sums {
+                match self.acc.get_mut(c as usize) {
+                    Some(mine) => merge_acc(mine, &a, &mut self.overflow),
+                    None => self.overflow = true,
+                }
+            }
+            self.merge_rest(Part {
+                acc: Vec::new(),
+                ..rest
+            });
+        }
     }
 
     fn merge_rest(&mut self, other: Part) {
@@ -762,20 +859,7 @@ impl Shared<'_> {
             let integer = group
                 .iter()
                 .all(|r| r.q != SIDE && self.plans.plans[r.plan as usize].integer);
-            part.acc[0] = Acc::default();
-            let done = integer && {
-                let before = part.rejections.len();
-                let ok = self.group_integer(&mut part, ids, group).is_some() && !part.overflow;
-                if !ok {
-                    part.rejections.truncate(before);
-                    part.overflow = false;
-                    part.acc[0] = Acc::default();
-                }
-                ok
-            };
-            if !done {
-                self.group_decimal(&mut part, ids, group, wide);
-            }
+            self.value_client(&mut part, ids, client, group.iter().copied(), integer, wide);
             out.push((client, part.acc[0]));
             if let Some(x) = part.extra.remove(&0) {
                 extra.insert(client, x);
@@ -787,9 +871,42 @@ impl Shared<'_> {
         (out, part)
     }
 
+    /// One client's stateful rows, in order, into client 0 of `part` (reset first): in scaled
+    /// integers when `integer` and every figure fits, else through the decimal helpers.
+    pub(crate) fn value_client(
+        &self,
+        part: &mut Part,
+        ids: &Ids,
+        client: u32,
+        group: impl Iterator<Item = SRow> + Clone,
+        integer: bool,
+        wide: &HashMap<u32, Quantity>,
+    ) {
+        part.acc[0] = Acc::default();
+        let done = integer && {
+            let before = part.rejections.len();
+            let ok = self.group_integer(part, ids, group.clone()).is_some() && !part.overflow;
+            if !ok {
+                part.rejections.truncate(before);
+                part.overflow = false;
+                part.acc[0] = Acc::default();
+            }
+            ok
+        };
+        if !done {
+            let rows: Vec<SRow> = group.map(|r| SRow { client, ..r }).collect();
+            self.group_decimal(part, ids, &rows, wide);
+        }
+    }
+
     /// One client's stateful rows in scaled integers; `None` when a figure leaves the range
     /// (the caller then takes the decimal path for the client). Sums go to client 0 of `part`.
-    fn group_integer(&self, part: &mut Part, ids: &Ids, group: &[SRow]) -> Option<()> {
+    fn group_integer(
+        &self,
+        part: &mut Part,
+        ids: &Ids,
+        group: impl Iterator<Item = SRow>,
+    ) -> Option<()> {
         let mut current = (usize::MAX, 0u32);
         let mut so_far = 0i64;
         let mut so_far_scale = 0u32;
@@ -810,24 +927,21 @@ impl Shared<'_> {
             if let Some(cap) = plan.cap {
                 let room = cap.checked_sub(so_far)?;
                 if room <= 0 || billed > room {
-                    let price_row = self.cx.book.row(plan.price);
-                    let cap_q = price_row.cap_per_client_year()?;
-                    let before = Quantity::new(from_scaled(so_far, QS, so_far_scale));
-                    let b = Quantity::new(from_scaled(billed, QS, billed_scale));
-                    let (within, excess) = split_at_cap(cap_q, before, b);
+                    let cap_q = self.cx.book.row(plan.price).cap_per_client_year()?;
+                    let (within, within_scale, excess) =
+                        beyond_cap(cap_q, room, so_far_scale, billed, billed_scale)?;
                     let reason = RejectReason::OverCap {
                         element: ids.elements[e].clone(),
                         cap: cap_q,
                         excess,
                     };
-                    let whole = within.get() <= Decimal::ZERO;
+                    let whole = within <= 0;
                     part.rejections
                         .push(Rejection::new(u64::from(r.row) + 1, reason, !whole));
                     if whole {
                         continue;
                     }
-                    billed = to_scaled(within.get(), QS)?;
-                    billed_scale = within.get().scale();
+                    (billed, billed_scale) = (within, within_scale);
                 }
             }
             let unrounded = plan.unrounded(so_far, billed)?;
@@ -953,18 +1067,7 @@ impl Shared<'_> {
             })
         };
         drop(grouped);
-        for (sums, rest) in results {
-            for (c, a) in sums {
-                match part.acc.get_mut(c as usize) {
-                    Some(mine) => merge_acc(mine, &a, &mut part.overflow),
-                    None => part.overflow = true,
-                }
-            }
-            part.merge_rest(Part {
-                acc: Vec::new(),
-                ..rest
-            });
-        }
+        part.merge_client_sums(results);
         self.result(ids, part, rows)
     }
 
@@ -1012,8 +1115,7 @@ impl Shared<'_> {
             .ok()
             .and_then(|t| t.checked_add(total_extra))
             .ok_or_else(overflow)?;
-        let mut rejections = part.rejections;
-        rejections.sort_by_key(|r| (r.row(), r.is_partial()));
+        let rejections = by_row(part.rejections);
         let rows_rejected = rejections.iter().filter(|r| !r.is_partial()).count() as u64;
         Ok(ByClient {
             rows_read: rows,
@@ -1024,6 +1126,38 @@ impl Shared<'_> {
             clients,
         })
     }
+}
+
+/// [`split_at_cap`] in scaled integers: of `billed` (written with `billed_scale` decimals),
+/// with `room` left under the yearly cap `cap` (the quantity so far written with
+/// `before_scale` decimals), the part within the cap and its decimals, and the excess, each
+/// with the decimals the decimal arithmetic would give them.
+fn beyond_cap(
+    cap: Quantity,
+    room: i64,
+    before_scale: u32,
+    billed: i64,
+    billed_scale: u32,
+) -> Option<(i64, u32, Quantity)> {
+    if room <= 0 {
+        return Some((0, 0, Quantity::new(from_scaled(billed, QS, billed_scale))));
+    }
+    // A difference of decimals has the larger of their scales.
+    let room_scale = cap.get().scale().max(before_scale);
+    let excess = billed.checked_sub(room)?;
+    let excess = from_scaled(excess, QS, billed_scale.max(room_scale));
+    Some((room, room_scale, Quantity::new(excess)))
+}
+
+/// Rejections in row order, sorted in place (sorting compact keys and then moving the
+/// rejections measured slower: the moves are random).
+fn by_row(mut rejections: Vec<Rejection>) -> Vec<Rejection> {
+    let key = |r: &Rejection| (r.row(), r.is_partial());
+    if !rejections.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+        // A row has one rejection at most: the unstable sort gives the stable order.
+        rejections.sort_unstable_by_key(key);
+    }
+    rejections
 }
 
 /// The rows ordered by client (a counting sort: one pass to count, one to place).
@@ -1056,4 +1190,45 @@ fn group_by_client(rows: Vec<SRow>, clients: usize) -> Vec<SRow> {
 /// The packed date of a [`crate::Date`] (re-exported for the readers).
 pub(crate) fn packed(d: crate::Date) -> u32 {
     pack_date(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beyond_cap_matches_the_decimal_split_digit_for_digit() {
+        // The over-cap rejection prints its excess: the integer split must give the decimal
+        // split's value and its written decimals.
+        let q = |s: &str| s.parse::<Quantity>().unwrap();
+        let cases = [
+            ("4", "3.5", "1.25"),
+            ("4", "0", "4.10"),
+            ("4.0", "3.75", "0.5"),
+            ("2.5", "2.5", "0.3"),
+            ("2.5", "3", "1"),
+            ("10", "9.999", "0.0020"),
+            ("4", "1", "7"),
+        ];
+        for (cap, before, billed) in cases {
+            let (cap, before, billed) = (q(cap), q(before), q(billed));
+            let (within, excess) = split_at_cap(cap, before, billed);
+            let scaled = |d: Quantity| to_scaled(d.get(), QS).unwrap();
+            let room = scaled(cap) - scaled(before);
+            let (w, ws, x) = beyond_cap(
+                cap,
+                room,
+                before.get().scale(),
+                scaled(billed),
+                billed.get().scale(),
+            )
+            .unwrap();
+            assert_eq!(x.to_string(), excess.to_string(), "{cap} {before} {billed}");
+            if within.is_positive() {
+                assert_eq!(from_scaled(w, QS, ws).to_string(), within.to_string());
+            } else {
+                assert!(w <= 0);
+            }
+        }
+    }
 }

@@ -43,6 +43,7 @@
 mod csv;
 mod engine;
 mod plan;
+mod stateful;
 #[cfg(test)]
 mod tests;
 
@@ -58,8 +59,8 @@ use crate::rollup::{GroupBy, KeyPart, Rollup, Totals};
 use crate::valuation::{Context, Rejection};
 
 pub use self::csv::value_csv_by_client;
-use self::engine::{packed, Add, Part, RowIn, Shared, Side, Simple, BLOCK, SIDE};
-use self::plan::{to_scaled, QS};
+use self::engine::{packed, Add, Part, RowIn, SRow, Shared, Side, Simple, BLOCK, SIDE};
+use self::plan::{to_scaled, NO_PLAN, QS};
 
 /// Rows per chunk of the tight loop.
 const CHUNK: usize = 4096;
@@ -640,6 +641,11 @@ fn value_columns(
             Some(_) => Part::with_simple(columns.ids.clients.len()),
             None => Part::with_clients(columns.ids.clients.len()),
         };
+        if simple.is_some() {
+            // Room for every row: only the pages written are ever touched, and the list
+            // never moves.
+            part.fast_rows.reserve_exact(hi - lo);
+        }
         let mut adds: Vec<Add> = Vec::with_capacity(BLOCK);
         // Every row that is not simple, through the checked paths.
         let other = |part: &mut Part, adds: &mut Vec<Add>, i: usize| {
@@ -692,6 +698,24 @@ fn value_columns(
         while start < hi {
             let end = (start + CHUNK).min(hi);
             match &simple {
+                Some(simple) if simple.uniform().is_some() => {
+                    // One price block for every provider and date: the element decides.
+                    let block = simple.uniform().unwrap_or_default();
+                    let rows = columns.client[start..end]
+                        .iter()
+                        .zip(&columns.element[start..end])
+                        .zip(&columns.quantity[start..end]);
+                    for (k, ((&client, &element), &q)) in rows.enumerate() {
+                        let slot = block.get(usize::from(element)).copied().unwrap_or_default();
+                        if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
+                            let billed = slot.billed(q);
+                            let cents = (billed * slot.price + 500_000) / 1_000_000;
+                            part.add_simple(client, cents, billed, 1 << slot.unit_shift);
+                        } else {
+                            others.push((start + k) as u32);
+                        }
+                    }
+                }
                 Some(simple) => {
                     let rows = columns.client[start..end]
                         .iter()
@@ -703,8 +727,9 @@ fn value_columns(
                         let slot = simple.slot(provider, element, date);
                         // 0 < q <= qmax, in one comparison.
                         if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
-                            let cents = (q * slot.price + 500_000) / 1_000_000;
-                            part.add_simple(client, cents, q, 1 << slot.unit_shift);
+                            let billed = slot.billed(q);
+                            let cents = (billed * slot.price + 500_000) / 1_000_000;
+                            part.add_simple(client, cents, billed, 1 << slot.unit_shift);
                         } else {
                             others.push((start + k) as u32);
                         }
@@ -713,7 +738,27 @@ fn value_columns(
                 None => others.extend(start as u32..end as u32),
             }
             for &i in &others {
-                other(&mut part, &mut adds, i as usize);
+                let i = i as usize;
+                if let Some(simple) = &simple {
+                    // Tiers and caps in scaled integers: set aside for pass 2 by client.
+                    let (client, q) = (columns.client[i], columns.quantity[i]);
+                    let plan = simple.stateful_plan(
+                        columns.provider[i],
+                        columns.element[i],
+                        columns.date[i],
+                    );
+                    let fits = plan != NO_PLAN
+                        && q > 0
+                        && q <= i64::from(u32::MAX)
+                        && columns.date[i] < 1 << 24;
+                    let range = (client >> stateful::RANGE_BITS) as usize;
+                    if let (true, Some(n)) = (fits, part.fast_counts.get_mut(range)) {
+                        *n += 1;
+                        part.fast_rows.push(i as u32);
+                        continue;
+                    }
+                }
+                other(&mut part, &mut adds, i);
             }
             others.clear();
             start = end;
@@ -742,6 +787,15 @@ fn value_columns(
                 .collect()
         })
     };
+    let fast: Vec<(Vec<u32>, Vec<u32>)> = parts
+        .iter_mut()
+        .map(|p| {
+            (
+                std::mem::take(&mut p.fast_rows),
+                std::mem::take(&mut p.fast_counts),
+            )
+        })
+        .collect();
     let mut part = parts.remove(0);
     for p in parts {
         part.merge(p);
@@ -750,6 +804,28 @@ fn value_columns(
         // A client with so many lines that the unchecked sums may have wrapped: again,
         // every row with checks.
         return value_columns(columns, cx, options, false);
+    }
+    if let Some(simple) = &simple {
+        if part.stateful.is_empty() {
+            stateful::value_fast(&shared, simple, columns, &rank, &fast, threads, &mut part);
+        } else {
+            // Some rows priced by tiers or caps need the general records: all of them take
+            // that way, so that each client's rows are in one order.
+            for &i in fast.iter().flat_map(|(rows, _)| rows) {
+                let i = i as usize;
+                let (element, date) = (columns.element[i], columns.date[i]);
+                let provider = columns.provider[i];
+                let rank = u64::from(rank[usize::from(provider)]);
+                part.stateful.push(SRow {
+                    key: (u64::from(element) << 40) | (u64::from(date) << 16) | rank,
+                    q: columns.quantity[i],
+                    row: i as u32,
+                    client: columns.client[i],
+                    plan: simple.stateful_plan(provider, element, date),
+                    scale: columns.scale[i],
+                });
+            }
+        }
     }
     shared.finish(&columns.ids, part, n as u64, threads)
 }
