@@ -294,6 +294,26 @@ impl IdMap {
         }
     }
 
+    /// Where a lookup of `s` starts (`usize::MAX`: not in the table itself).
+    #[inline]
+    pub(crate) fn slot_of(&self, s: &[u8]) -> usize {
+        if s.len() > 16 || self.slots.is_empty() {
+            return usize::MAX;
+        }
+        let (a, b) = Self::words(s);
+        Self::hash(a, b, s.len()) as usize & (self.slots.len() - 1)
+    }
+
+    /// Reads slots (from [`IdMap::slot_of`]) so that lookups soon after find them in the
+    /// caches: reading many in a tight loop lets their memory accesses overlap, where each
+    /// lookup alone would wait for its own. Returns a word of them, to keep from the optimiser.
+    #[inline]
+    pub(crate) fn touch(&self, slots: &[usize]) -> u32 {
+        slots
+            .iter()
+            .fold(0, |acc, &i| acc ^ self.slots.get(i).map_or(0, |s| s.id))
+    }
+
     pub(crate) fn insert(&mut self, s: &[u8], id: u32) {
         if s.len() > 16 {
             self.long.insert(s.into(), id);
@@ -374,6 +394,18 @@ impl Interner {
         self.ids.clients.push(id);
         self.clients.insert(s, i);
         Ok(i)
+    }
+
+    /// See [`IdMap::slot_of`].
+    #[inline]
+    pub(crate) fn client_slot(&self, s: &[u8]) -> usize {
+        self.clients.slot_of(s)
+    }
+
+    /// See [`IdMap::touch`].
+    #[inline]
+    pub(crate) fn touch_clients(&self, slots: &[usize]) -> u32 {
+        self.clients.touch(slots)
     }
 
     #[inline]
