@@ -57,8 +57,8 @@ pub(crate) struct Acc {
 const CENT: i128 = 1_000_000;
 
 /// The simplest rows' pricing, for the tightest loop: per provider and date, the first slot
-/// of that day's prices; per slot, a flat price that rounds half-up to cents with no
-/// increment, and the largest quantity for which a line stays small enough (quantity below
+/// of that day's prices; per slot, a flat price that rounds half-up to cents with any
+/// minimum increment below 6.5536 units, and the largest quantity for which a line stays small enough (quantity below
 /// 2²⁴ with four decimals, amount below 2³² cents) to be summed in [`Part::simple`] words.
 pub(crate) struct Simple {
     dmin: u32,
