@@ -227,30 +227,28 @@ impl Simple {
         self.slots.get(first..first + self.elements)
     }
 
+    /// The index of a row's slot in `slots` and `stateful` (out of range when the date or
+    /// provider is outside the table).
+    #[inline(always)]
+    fn index(&self, provider: u16, element: u16, date: u32) -> usize {
+        let day = date.wrapping_sub(self.dmin) as usize;
+        self.base
+            .get(day * self.providers + usize::from(provider))
+            .map_or(usize::MAX, |&b| b as usize + usize::from(element))
+    }
+
     /// The plan of a row priced by tiers or a cap in scaled integers, [`NO_PLAN`] for others.
     #[inline(always)]
     pub(crate) fn stateful_plan(&self, provider: u16, element: u16, date: u32) -> u32 {
-        let day = date.wrapping_sub(self.dmin) as usize;
-        let Some(&b) = self.base.get(day * self.providers + usize::from(provider)) else {
-            return NO_PLAN;
-        };
-        self.stateful
-            .get(b as usize + usize::from(element))
-            .copied()
-            .unwrap_or(NO_PLAN)
+        let i = self.index(provider, element, date);
+        self.stateful.get(i).copied().unwrap_or(NO_PLAN)
     }
 
     /// The slot of a row (`qmax` 0 when it is not simple).
     #[inline(always)]
     pub(crate) fn slot(&self, provider: u16, element: u16, date: u32) -> SimpleSlot {
-        let day = date.wrapping_sub(self.dmin) as usize;
-        let Some(&b) = self.base.get(day * self.providers + usize::from(provider)) else {
-            return NOT_SIMPLE;
-        };
-        self.slots
-            .get(b as usize + usize::from(element))
-            .copied()
-            .unwrap_or(NOT_SIMPLE)
+        let i = self.index(provider, element, date);
+        self.slots.get(i).copied().unwrap_or(NOT_SIMPLE)
     }
 }
 
