@@ -335,6 +335,11 @@ pub(crate) struct SRow {
 }
 
 impl SRow {
+    /// The order key of a row: element, packed date, provider rank.
+    #[inline(always)]
+    pub(crate) fn key_of(element: u16, date: u32, rank: u16) -> u64 {
+        (u64::from(element) << 40) | (u64::from(date) << 16) | u64::from(rank)
+    }
     fn element(&self) -> usize {
         (self.key >> 40) as usize
     }
@@ -744,7 +749,7 @@ impl Shared<'_> {
                 part.wide.insert(r.row, q);
             }
             part.stateful.push(SRow {
-                key: ((e as u64) << 40) | (u64::from(r.date) << 16) | u64::from(r.rank),
+                key: SRow::key_of(r.element, r.date, r.rank),
                 q: r.q,
                 row: r.row,
                 client: r.client,

@@ -847,9 +847,8 @@ fn value_columns(
                 let i = i as usize;
                 let (element, date) = (columns.element[i], columns.date[i]);
                 let provider = columns.provider[i];
-                let rank = u64::from(rank[usize::from(provider)]);
                 part.stateful.push(SRow {
-                    key: (u64::from(element) << 40) | (u64::from(date) << 16) | rank,
+                    key: SRow::key_of(element, date, rank[usize::from(provider)]),
                     q: columns.quantity[i],
                     row: i as u32,
                     client: columns.client[i],

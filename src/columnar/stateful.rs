@@ -212,7 +212,7 @@ fn value_clients(
             let (element, date, rank, q, row, scale) = unpack(r);
             let provider = unrank.get(usize::from(rank)).copied().unwrap_or(0);
             SRow {
-                key: (u64::from(element) << 40) | (u64::from(date) << 16) | u64::from(rank),
+                key: SRow::key_of(element, date, rank),
                 q: i64::from(q),
                 row,
                 client,
