@@ -557,15 +557,30 @@ impl Part {
             .push(Rejection::new(u64::from(row) + 1, reason, false));
     }
 
-    /// Adds another part's sums (over the same client numbering).
-    pub(crate) fn merge(&mut self, other: Part) {
-        if self.acc.len() < other.acc.len() {
-            self.acc.resize(other.acc.len(), Acc::default());
+    /// Adds other parts' sums (over the same client numbering), the clients split into
+    /// `threads` contiguous pieces merged at once.
+    pub(crate) fn merge_all(&mut self, others: Vec<Part>, threads: usize) {
+        let len = others.iter().map(|p| p.acc.len()).max().unwrap_or(0);
+        if self.acc.len() < len {
+            self.acc.resize(len, Acc::default());
         }
-        for (mine, theirs) in self.acc.iter_mut().zip(&other.acc) {
-            merge_acc(mine, theirs, &mut self.overflow);
+        let overflow = super::in_pieces(&mut self.acc, threads, |lo, mine| {
+            let mut overflow = false;
+            for other in &others {
+                let theirs = other.acc.get(lo..).unwrap_or(&[]);
+                for (mine, theirs) in mine.iter_mut().zip(theirs) {
+                    merge_acc(mine, theirs, &mut overflow);
+                }
+            }
+            overflow
+        });
+        self.overflow |= overflow.into_iter().any(|o| o);
+        for other in others {
+            self.merge_rest(Part {
+                acc: Vec::new(),
+                ..other
+            });
         }
-        self.merge_rest(other);
     }
 
     /// Adds another part's sums with its clients renumbered by `map`.
@@ -1071,48 +1086,68 @@ impl Shared<'_> {
         };
         drop(grouped);
         part.merge_client_sums(results);
-        self.result(ids, part, rows)
+        self.result(ids, part, rows, threads)
     }
 
-    fn result(&self, ids: &Ids, part: Part, rows: u64) -> Result<ByClient> {
+    /// The totals by client, built in `threads` pieces at once.
+    fn result(&self, ids: &Ids, mut part: Part, rows: u64, threads: usize) -> Result<ByClient> {
         let overflow = || Error::Overflow {
             what: "the total of all lines".to_owned(),
         };
         if part.overflow {
             return Err(overflow());
         }
-        let mut clients = Vec::with_capacity(part.acc.len());
-        let mut lines = 0u64;
-        let mut total = 0i128;
-        let mut total_extra = Decimal::ZERO;
-        for (c, a) in part.acc.iter().enumerate() {
-            if a.lines == 0 {
-                continue;
+        let extra = &part.extra;
+        let all = part.acc.len();
+        let pieces = super::in_pieces(&mut part.acc, threads, |lo, accs| {
+            // The first piece's list becomes the whole list: room for every client.
+            let mut clients = Vec::with_capacity(if lo == 0 { all } else { accs.len() });
+            let mut lines = 0u64;
+            let mut total = 0i128;
+            let mut total_extra = Decimal::ZERO;
+            for (c, a) in (lo..).zip(accs.iter()) {
+                if a.lines == 0 {
+                    continue;
+                }
+                lines += u64::from(a.lines);
+                let scaled = i128::from(a.amount) + i128::from(a.cents) * CENT;
+                total += scaled;
+                let mut amount =
+                    Decimal::try_from_i128_with_scale(scaled, AS).map_err(|_| overflow())?;
+                let mut quantity = Decimal::new(a.quantity, QS);
+                if let Some((xa, xq)) = extra.get(&(c as u32)) {
+                    amount = amount.checked_add(*xa).ok_or_else(overflow)?;
+                    quantity = quantity.checked_add(*xq).ok_or_else(overflow)?;
+                    total_extra = total_extra.checked_add(*xa).ok_or_else(overflow)?;
+                }
+                let unit = match a.unit {
+                    MIXED => Some(None),
+                    k => Some(self.units.get(usize::from(k) - 1).copied()),
+                };
+                clients.push((
+                    ids.clients[c].clone(),
+                    Totals::from_parts(
+                        u64::from(a.lines),
+                        Money::new(amount),
+                        Quantity::new(quantity),
+                        unit,
+                    ),
+                ));
             }
-            lines += u64::from(a.lines);
-            let scaled = i128::from(a.amount) + i128::from(a.cents) * CENT;
-            total += scaled;
-            let mut amount =
-                Decimal::try_from_i128_with_scale(scaled, AS).map_err(|_| overflow())?;
-            let mut quantity = Decimal::new(a.quantity, QS);
-            if let Some((xa, xq)) = part.extra.get(&(c as u32)) {
-                amount = amount.checked_add(*xa).ok_or_else(overflow)?;
-                quantity = quantity.checked_add(*xq).ok_or_else(overflow)?;
-                total_extra = total_extra.checked_add(*xa).ok_or_else(overflow)?;
+            Ok((clients, lines, total, total_extra))
+        });
+        let mut clients = Vec::new();
+        let (mut lines, mut total, mut total_extra) = (0u64, 0i128, Decimal::ZERO);
+        for piece in pieces {
+            let (c, l, t, x) = piece?;
+            if clients.is_empty() {
+                clients = c;
+            } else {
+                clients.extend(c);
             }
-            let unit = match a.unit {
-                MIXED => Some(None),
-                k => Some(self.units.get(usize::from(k) - 1).copied()),
-            };
-            clients.push((
-                ids.clients[c].clone(),
-                Totals::from_parts(
-                    u64::from(a.lines),
-                    Money::new(amount),
-                    Quantity::new(quantity),
-                    unit,
-                ),
-            ));
+            lines += l;
+            total = total.checked_add(t).ok_or_else(overflow)?;
+            total_extra = total_extra.checked_add(x).ok_or_else(overflow)?;
         }
         let total = Decimal::try_from_i128_with_scale(total, AS)
             .ok()

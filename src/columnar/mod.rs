@@ -601,6 +601,39 @@ fn check_catalog(ids: &Ids, columns_catalog: usize, catalog: &Catalog) -> Result
     }
 }
 
+/// Splits `items` into `threads` contiguous pieces (one when they are few) and runs
+/// `f(index of the piece's first item, piece)` on each, each piece on a thread of its own;
+/// the results in order.
+pub(crate) fn in_pieces<T: Send, R: Send>(
+    items: &mut [T],
+    threads: usize,
+    f: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    let shares = if items.len() < MIN_PARALLEL_ROWS {
+        1
+    } else {
+        threads.clamp(1, 64)
+    };
+    let step = items.len().div_ceil(shares).max(1);
+    if shares == 1 {
+        return vec![f(0, items)];
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks_mut(step)
+            .enumerate()
+            .map(|(k, piece)| {
+                let f = &f;
+                s.spawn(move || f(k * step, piece))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Provider ranks by id: the general path orders stateful rows by provider id.
 fn ranks(providers: &[ProviderId]) -> Vec<u16> {
     let mut order: Vec<usize> = (0..providers.len()).collect();
@@ -829,9 +862,7 @@ fn value_columns(
         })
         .collect();
     let mut part = parts.remove(0);
-    for p in parts {
-        part.merge(p);
-    }
+    part.merge_all(parts, threads);
     if part.simple_wrapped {
         // A client with so many lines that the unchecked sums may have wrapped: again,
         // every row with checks.
