@@ -250,17 +250,37 @@ const VACANT: Slot = Slot {
 };
 
 impl IdMap {
+    /// An id of up to 16 bytes as two little-endian words, zero-padded, read with at most
+    /// two loads each (overlapping, then shifted) rather than a copy of variable length.
     #[inline]
     fn words(s: &[u8]) -> (u64, u64) {
-        let mut w = [0u8; 16];
-        w[..s.len()].copy_from_slice(s);
-        let (a, b) = w.split_at(8);
-        let word = |x: &[u8]| {
-            let mut v = [0u8; 8];
-            v.copy_from_slice(x);
-            u64::from_le_bytes(v)
-        };
-        (word(a), word(b))
+        #[inline(always)]
+        fn load8(s: &[u8], at: usize) -> u64 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[at..at + 8]);
+            u64::from_le_bytes(w)
+        }
+        #[inline(always)]
+        fn load4(s: &[u8], at: usize) -> u64 {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&s[at..at + 4]);
+            u64::from(u32::from_le_bytes(w))
+        }
+        let n = s.len();
+        match n {
+            // The bytes past 8, shifted down from the last eight.
+            9..=16 => (load8(s, 0), load8(s, n - 8) >> (8 * (16 - n))),
+            8 => (load8(s, 0), 0),
+            // The last four shifted up over the first four: where they overlap, the same bytes.
+            4..=7 => (load4(s, 0) | (load4(s, n - 4) << (8 * (n - 4))), 0),
+            _ => (
+                s.iter()
+                    .take(8)
+                    .rev()
+                    .fold(0u64, |w, &b| (w << 8) | u64::from(b)),
+                0,
+            ),
+        }
     }
 
     #[inline]
@@ -360,8 +380,8 @@ pub(crate) struct Ids {
 pub(crate) struct Interner {
     pub(crate) ids: Ids,
     clients: IdMap,
-    providers: FxMap<Box<[u8]>, u16>,
-    elements: FxMap<Box<[u8]>, u16>,
+    providers: IdMap,
+    elements: IdMap,
 }
 
 fn too_many(what: &str) -> Error {
@@ -374,8 +394,7 @@ impl Interner {
     pub(crate) fn new(catalog: &Catalog) -> Self {
         let mut me = Self::default();
         for (i, e) in catalog.iter().enumerate() {
-            me.elements
-                .insert(e.code().as_str().as_bytes().into(), i as u16);
+            me.elements.insert(e.code().as_str().as_bytes(), i as u32);
             me.ids.elements.push(e.code().clone());
         }
         me
@@ -410,25 +429,25 @@ impl Interner {
 
     #[inline]
     pub(crate) fn provider(&mut self, s: &[u8]) -> Result<u16> {
-        if let Some(&i) = self.providers.get(s) {
-            return Ok(i);
+        if let Some(i) = self.providers.get(s) {
+            return Ok(i as u16);
         }
         let id = ProviderId::new(utf8(s)?)?;
         let i = u16::try_from(self.ids.providers.len()).map_err(|_| too_many("providers"))?;
         self.ids.providers.push(id);
-        self.providers.insert(s.into(), i);
+        self.providers.insert(s, u32::from(i));
         Ok(i)
     }
 
     #[inline]
     pub(crate) fn element(&mut self, s: &[u8]) -> Result<u16> {
-        if let Some(&i) = self.elements.get(s) {
-            return Ok(i);
+        if let Some(i) = self.elements.get(s) {
+            return Ok(i as u16);
         }
         let id = ElementCode::new(utf8(s)?)?;
         let i = u16::try_from(self.ids.elements.len()).map_err(|_| too_many("elements"))?;
         self.ids.elements.push(id);
-        self.elements.insert(s.into(), i);
+        self.elements.insert(s, u32::from(i));
         Ok(i)
     }
 }

@@ -368,3 +368,16 @@ fn simple_sums_equal_the_general_path_on_both_sides_of_their_limit() {
         check(&deliveries);
     }
 }
+
+proptest! {
+    /// The id tables' two-load reading of an id equals the plain zero-padded copy, at every
+    /// length the tables keep inline.
+    #[test]
+    fn id_words_equal_a_zero_padded_copy(bytes in proptest::collection::vec(any::<u8>(), 0..=16)) {
+        let mut padded = [0u8; 16];
+        padded[..bytes.len()].copy_from_slice(&bytes);
+        let word = |r: &[u8]| u64::from_le_bytes(r.try_into().unwrap());
+        let expected = (word(&padded[..8]), word(&padded[8..]));
+        prop_assert_eq!(IdMap::words(&bytes), expected);
+    }
+}
