@@ -234,7 +234,8 @@ trait Sink {
     fn flush(&mut self) {}
 }
 
-/// Parses one line (without its line end) into the sink; `Ok(false)` for a blank line.
+/// Parses one line (without its line end) into the sink; `Ok(false)` for a blank line. The
+/// careful reader, for lines [`scan_line`] does not call plain.
 #[inline]
 fn line<S: Sink>(
     d: &Dialect,
@@ -271,15 +272,131 @@ fn line<S: Sink>(
     if n != d.fields {
         return Err(Bail);
     }
-    let date = quick_date(trim(cells[d.date])?)?;
-    let provider = interner
-        .provider(trim(cells[d.provider])?)
-        .map_err(|_| Bail)?;
-    let client = interner.client(trim(cells[d.client])?).map_err(|_| Bail)?;
-    let element = interner
-        .element(trim(cells[d.element])?)
-        .map_err(|_| Bail)?;
-    let qcell = trim(cells[d.quantity])?;
+    for (i, cell) in cells[..n].iter().enumerate() {
+        // Every other cell (the note) must be text, as the general reader reads the file as text.
+        if Some(i) != d.unit && !cell.is_ascii() {
+            std::str::from_utf8(cell).map_err(|_| Bail)?;
+            trim(cell)?;
+        }
+    }
+    parse_cells(d, catalog, interner, sink, row, &cells[..n])?;
+    Ok(true)
+}
+
+/// Bytes of `w` equal to `b`: the high bit of each such byte set, and no other bit (exact, no
+/// false positives from borrows).
+#[inline(always)]
+const fn bytes_equal(w: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (b as u64 * 0x0101_0101_0101_0101);
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The high bit of every byte.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Up to eight bytes of `data` from `at` (fewer before `end`), little-endian, and how many.
+#[inline(always)]
+fn word(data: &[u8], at: usize, end: usize) -> (u64, usize) {
+    match data.get(at..at + 8) {
+        Some(w) if at + 8 <= end => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            (u64::from_le_bytes(b), 8)
+        }
+        _ => {
+            let tail = data.get(at..end).unwrap_or(&[]);
+            let w = tail
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            (w, tail.len())
+        }
+    }
+}
+
+/// Scans the line at `data[a..]`, eight bytes at a time, for its end (a line feed, or
+/// `upto`) and its cells: where the line ends, and whether it is plain, that is ASCII with no
+/// carriage return but one before the line feed and with `d.fields` cells, which `cells` then
+/// holds (untrimmed). Lines that are not plain go to [`line`].
+#[inline]
+fn scan_line<'d>(
+    data: &'d [u8],
+    a: usize,
+    upto: usize,
+    d: &Dialect,
+    cells: &mut [&'d [u8]; 8],
+) -> (usize, bool) {
+    const NONE: usize = usize::MAX;
+    let (mut n, mut start, mut p) = (0, a, a);
+    let (mut high, mut cr, mut bad) = (0u64, NONE, false);
+    let stop = loop {
+        if p >= upto {
+            break upto;
+        }
+        let (w, valid) = word(data, p, upto);
+        let keep = if valid == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * valid)) - 1
+        };
+        let nl = bytes_equal(w, b'\n') & keep;
+        // The bits of the bytes before the first line feed.
+        let before = if nl == 0 {
+            keep
+        } else {
+            (nl & nl.wrapping_neg()) - 1
+        };
+        high |= w & before;
+        let r = bytes_equal(w, b'\r') & before;
+        if r != 0 {
+            bad |= cr != NONE || r.count_ones() > 1;
+            cr = p + (r.trailing_zeros() / 8) as usize;
+        }
+        let mut m = bytes_equal(w, d.delimiter) & before;
+        while m != 0 {
+            let i = p + (m.trailing_zeros() / 8) as usize;
+            if n + 1 < d.fields {
+                cells[n] = data.get(start..i).unwrap_or(&[]);
+                n += 1;
+                start = i + 1;
+            } else {
+                bad = true;
+            }
+            m &= m - 1;
+        }
+        if nl != 0 {
+            break p + (nl.trailing_zeros() / 8) as usize;
+        }
+        p += 8;
+    };
+    let end = if cr != NONE && cr + 1 == stop {
+        cr
+    } else {
+        bad |= cr != NONE;
+        stop
+    };
+    cells[n] = data.get(start..end).unwrap_or(&[]);
+    let plain = !bad && high & HIGH == 0 && n + 1 == d.fields;
+    (stop, plain)
+}
+
+/// Parses the cells of one line into the sink.
+#[inline]
+fn parse_cells<S: Sink>(
+    d: &Dialect,
+    catalog: &Catalog,
+    interner: &mut Interner,
+    sink: &mut S,
+    row: u32,
+    cells: &[&[u8]],
+) -> std::result::Result<(), Bail> {
+    let cell = |i: usize| trim(cells.get(i).copied().unwrap_or_default());
+    let date = quick_date(cell(d.date)?)?;
+    let provider = interner.provider(cell(d.provider)?).map_err(|_| Bail)?;
+    let client = interner.client(cell(d.client)?).map_err(|_| Bail)?;
+    let element = interner.element(cell(d.element)?).map_err(|_| Bail)?;
+    let qcell = cell(d.quantity)?;
     let (mut q, mut scale, mut side) = match quick_quantity(qcell, d.decimal_comma) {
         Some((q, s)) => (q, s, None),
         None => {
@@ -291,7 +408,7 @@ fn line<S: Sink>(
         }
     };
     if let Some(u) = d.unit {
-        let cell = trim(cells[u])?;
+        let cell = cell(u)?;
         if !cell.is_empty() {
             let given: Unit = std::str::from_utf8(cell)
                 .map_err(|_| Bail)?
@@ -306,16 +423,9 @@ fn line<S: Sink>(
         }
     }
     if let Some(h) = d.staff_hours {
-        let cell = trim(cells[h])?;
+        let cell = cell(h)?;
         if !cell.is_empty() {
             general_decimal(cell, d.decimal_comma)?;
-        }
-    }
-    for (i, cell) in cells[..n].iter().enumerate() {
-        // Every other cell (the note) must be text, as the general reader reads the file as text.
-        if Some(i) != d.unit && !cell.is_ascii() {
-            std::str::from_utf8(cell).map_err(|_| Bail)?;
-            trim(cell)?;
         }
     }
     sink.row(
@@ -331,7 +441,7 @@ fn line<S: Sink>(
             side,
         },
     );
-    Ok(true)
+    Ok(())
 }
 
 /// Reads bytes `lo..hi` of the file (whole lines) into the sink; the rows read.
@@ -350,6 +460,9 @@ fn read_range<S: Sink>(
     let mut buf = vec![0u8; CHUNK];
     let mut filled = 0;
     let mut rows: u32 = 0;
+    // Lines are scanned a word at a time when the delimiter is none of the bytes the scan
+    // looks for itself.
+    let plain_ok = d.fields <= 8 && d.delimiter.is_ascii() && !matches!(d.delimiter, b'\n' | b'\r' | b'"');
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -373,25 +486,37 @@ fn read_range<S: Sink>(
             }
         };
         let mut pos = 0;
-        let mut batch: Vec<(usize, usize)> = Vec::with_capacity(BATCH);
-        let mut slots: Vec<usize> = Vec::with_capacity(BATCH);
+        let mut lines = [(0usize, 0usize, false); BATCH];
+        let mut cells: [[&[u8]; 8]; BATCH] = [[&[]; 8]; BATCH];
+        let mut slots = [usize::MAX; BATCH];
         while pos < upto {
             // A batch of lines: first their clients' slots touched together, then the lines.
-            batch.clear();
-            while pos < upto && batch.len() < BATCH {
-                let stop = memchr::memchr(b'\n', &data[pos..upto]).map_or(upto, |i| pos + i);
-                batch.push((pos, stop));
+            let mut count = 0;
+            while pos < upto && count < BATCH {
+                let (stop, plain) = if plain_ok {
+                    scan_line(data, pos, upto, d, &mut cells[count])
+                } else {
+                    let stop = memchr::memchr(b'\n', &data[pos..upto]).map_or(upto, |i| pos + i);
+                    (stop, false)
+                };
+                let client = if plain {
+                    Some(cells[count][d.client])
+                } else {
+                    data[pos..stop].split(|&c| c == d.delimiter).nth(d.client)
+                };
+                slots[count] = client.map_or(usize::MAX, |c| interner.client_slot(c));
+                lines[count] = (pos, stop, plain);
+                count += 1;
                 pos = stop + 1;
             }
-            slots.clear();
-            for &(a, b) in &batch {
-                if let Some(cell) = data[a..b].split(|&c| c == d.delimiter).nth(d.client) {
-                    slots.push(interner.client_slot(cell));
-                }
-            }
-            std::hint::black_box(interner.touch_clients(&slots));
-            for &(a, b) in &batch {
-                match line(d, catalog, interner, sink, rows, &data[a..b]) {
+            std::hint::black_box(interner.touch_clients(&slots[..count]));
+            for (&(a, b, plain), cells) in lines[..count].iter().zip(&cells) {
+                let parsed = if plain {
+                    parse_cells(d, catalog, interner, sink, rows, &cells[..d.fields]).map(|()| true)
+                } else {
+                    line(d, catalog, interner, sink, rows, &data[a..b])
+                };
+                match parsed {
                     Ok(true) => {
                         rows = match rows.checked_add(1) {
                             Some(r) => r,

@@ -364,7 +364,6 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
     if let Some(path) = &args.rejections {
         write_rejections_csv(path, &[], args.excel_lt)?;
     }
-    let rollup = result.to_rollup()?;
     let summary = format!(
         "rows read {}, valued {}, rejected {}, total EUR {}",
         result.rows_read(),
@@ -381,14 +380,20 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
                 book: &book,
                 rejections: result.rejections(),
             };
-            write!(out, "{}", render_table(&head, &rollup))?;
+            write!(out, "{}", render_table(&head, &result.to_rollup()?))?;
             writeln!(out, "{summary}")?;
         }
         Format::Csv => {
-            write_groups_csv(&mut out, &rollup, args.excel_lt)?;
+            // Straight from the totals by client, in client order, as the rollup lists them.
+            let groups = result
+                .by_client()
+                .into_iter()
+                .map(|(client, t)| (vec![Cell::Text(client.to_string())], t));
+            write_csv_groups(&mut out, &[GroupBy::Client], groups, args.excel_lt)?;
             eprintln!("{summary}");
         }
         Format::Json => {
+            let rollup = result.to_rollup()?;
             let report = Report {
                 tables: tables_json(&book),
                 rows_read: result.rows_read(),
@@ -416,10 +421,22 @@ fn quantity_cells(t: &aidcost::Totals) -> [String; 2] {
 }
 
 fn write_groups_csv(out: impl Write, rollup: &Rollup, excel_lt: bool) -> Result<(), Failure> {
+    let groups = rollup
+        .groups()
+        .map(|(key, t)| (key.parts().map(|p| Cell::Text(p.to_string())).collect(), t));
+    write_csv_groups(out, rollup.by(), groups, excel_lt)
+}
+
+/// Groups as CSV: the key's cells, then lines, quantity, unit and amount.
+fn write_csv_groups<'t>(
+    out: impl Write,
+    by: &[GroupBy],
+    groups: impl Iterator<Item = (Vec<Cell>, &'t aidcost::Totals)>,
+    excel_lt: bool,
+) -> Result<(), Failure> {
     let mut csv = CsvOut::new(out, excel_lt)?;
-    csv.header(&header_names(rollup.by()))?;
-    for (key, t) in rollup.groups() {
-        let mut cells: Vec<Cell> = key.parts().map(|p| Cell::Text(p.to_string())).collect();
+    csv.header(&header_names(by))?;
+    for (mut cells, t) in groups {
         let [q, u] = quantity_cells(t);
         cells.extend([
             Cell::Num(t.lines().to_string()),
