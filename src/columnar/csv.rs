@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::engine::{packed, Add, Part, RowIn, Shared, Side, BLOCK, SIDE};
+use super::engine::{packed, Part, RowIn, Shared, Side, SIDE};
 use super::plan::{to_scaled, Resolver, QS};
 use super::{ranks, ByClient, ColumnarOptions, Columns, Interner};
 use crate::catalog::{Catalog, ElementIdx, Unit};
@@ -227,27 +227,24 @@ struct Parsed {
     side: Option<Side>,
 }
 
-/// Where parsed rows go.
+/// Where parsed rows go, a batch at a time (see [`BATCH`]).
 trait Sink {
-    fn row(&mut self, interner: &Interner, row: u32, p: Parsed);
-    /// At the end of the rows.
-    fn flush(&mut self) {}
+    /// Takes the rows (input row number, row) of a batch, leaving `rows` empty.
+    fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>);
 }
 
-/// Parses one line (without its line end) into the sink; `Ok(false)` for a blank line. The
-/// careful reader, for lines [`scan_line`] does not call plain.
+/// Parses one line (without its line end); `Ok(None)` for a blank line. The careful reader,
+/// for lines [`scan_line`] does not call plain.
 #[inline]
-fn line<S: Sink>(
+fn line(
     d: &Dialect,
     catalog: &Catalog,
     interner: &mut Interner,
-    sink: &mut S,
-    row: u32,
     text: &[u8],
-) -> std::result::Result<bool, Bail> {
+) -> std::result::Result<Option<Parsed>, Bail> {
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     if text.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut cells: [&[u8]; 8] = [&[]; 8];
     let mut n = 0;
@@ -279,8 +276,7 @@ fn line<S: Sink>(
             trim(cell)?;
         }
     }
-    parse_cells(d, catalog, interner, sink, row, &cells[..n])?;
-    Ok(true)
+    parse_cells(d, catalog, interner, &cells[..n]).map(Some)
 }
 
 /// Bytes of `w` equal to `b`: the high bit of each such byte set, and no other bit (exact, no
@@ -381,16 +377,14 @@ fn scan_line<'d>(
     (stop, plain)
 }
 
-/// Parses the cells of one line into the sink.
+/// Parses the cells of one line.
 #[inline]
-fn parse_cells<S: Sink>(
+fn parse_cells(
     d: &Dialect,
     catalog: &Catalog,
     interner: &mut Interner,
-    sink: &mut S,
-    row: u32,
     cells: &[&[u8]],
-) -> std::result::Result<(), Bail> {
+) -> std::result::Result<Parsed, Bail> {
     let cell = |i: usize| trim(cells.get(i).copied().unwrap_or_default());
     let date = quick_date(cell(d.date)?)?;
     let provider = interner.provider(cell(d.provider)?).map_err(|_| Bail)?;
@@ -428,20 +422,15 @@ fn parse_cells<S: Sink>(
             general_decimal(cell, d.decimal_comma)?;
         }
     }
-    sink.row(
-        interner,
-        row,
-        Parsed {
-            client,
-            provider,
-            element,
-            date,
-            q,
-            scale,
-            side,
-        },
-    );
-    Ok(())
+    Ok(Parsed {
+        client,
+        provider,
+        element,
+        date,
+        q,
+        scale,
+        side,
+    })
 }
 
 /// Reads bytes `lo..hi` of the file (whole lines) into the sink; the rows read.
@@ -489,6 +478,7 @@ fn read_range<S: Sink>(
         let mut lines = [(0usize, 0usize, false); BATCH];
         let mut cells: [[&[u8]; 8]; BATCH] = [[&[]; 8]; BATCH];
         let mut slots = [usize::MAX; BATCH];
+        let mut parsed_rows: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
         while pos < upto {
             // A batch of lines: first their clients' slots touched together, then the lines.
             let mut count = 0;
@@ -512,24 +502,25 @@ fn read_range<S: Sink>(
             std::hint::black_box(interner.touch_clients(&slots[..count]));
             for (&(a, b, plain), cells) in lines[..count].iter().zip(&cells) {
                 let parsed = if plain {
-                    parse_cells(d, catalog, interner, sink, rows, &cells[..d.fields]).map(|()| true)
+                    parse_cells(d, catalog, interner, &cells[..d.fields]).map(Some)
                 } else {
-                    line(d, catalog, interner, sink, rows, &data[a..b])
+                    line(d, catalog, interner, &data[a..b])
                 };
                 match parsed {
-                    Ok(true) => {
+                    Ok(Some(p)) => {
+                        parsed_rows.push((rows, p));
                         rows = match rows.checked_add(1) {
                             Some(r) => r,
                             None => return Ok(Err(Bail)),
                         }
                     }
-                    Ok(false) => {}
+                    Ok(None) => {}
                     Err(b) => return Ok(Err(b)),
                 }
             }
+            sink.rows(interner, &mut parsed_rows);
         }
         if end_of_range {
-            sink.flush();
             return Ok(Ok(rows));
         }
         buf.copy_within(upto..have, 0);
@@ -585,12 +576,11 @@ struct Rolling<'s, 'a> {
     known: Vec<bool>,
     /// Providers added to the resolver so far.
     providers: usize,
-    adds: Vec<Add>,
 }
 
 impl Sink for Rolling<'_, '_> {
     #[inline]
-    fn row(&mut self, interner: &Interner, row: u32, p: Parsed) {
+    fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>) {
         let ids = &interner.ids;
         while self.resolver_providers() < ids.providers.len() {
             let next = &ids.providers[self.resolver_providers()];
@@ -609,48 +599,41 @@ impl Sink for Rolling<'_, '_> {
                 self.known.push(reg.get(c.as_str()).is_some());
             }
         }
-        let hot = self.shared.hot(
-            &self.resolver,
-            &self.known,
-            p.client,
-            p.provider,
-            p.element,
-            p.date,
-            p.q,
-        );
-        if let Some(a) = hot {
-            self.adds.push(a);
-            if self.adds.len() == BLOCK {
-                self.flush();
+        // The batch's clients' sums read together first, as their ids were.
+        std::hint::black_box(self.part.touch(rows.iter().map(|(_, p)| p.client)));
+        for (row, p) in rows.drain(..) {
+            let hot = self.shared.hot(
+                &self.resolver,
+                &self.known,
+                p.client,
+                p.provider,
+                p.element,
+                p.date,
+                p.q,
+            );
+            if let Some(a) = hot {
+                self.part.add_one(&a);
+                continue;
             }
-            return;
-        }
-        let r = RowIn {
-            row,
-            client: p.client,
-            provider: p.provider,
-            // The local provider number: made a rank once every thread is done.
-            rank: p.provider,
-            element: p.element,
-            date: p.date,
-            q: p.q,
-            scale: p.scale,
-            side: p.side.as_ref(),
-        };
-        if let Some(a) = self
-            .shared
-            .row(&mut self.part, &self.resolver, ids, &self.known, r)
-        {
-            self.adds.push(a);
-            if self.adds.len() == BLOCK {
-                self.flush();
+            let r = RowIn {
+                row,
+                client: p.client,
+                provider: p.provider,
+                // The local provider number: made a rank once every thread is done.
+                rank: p.provider,
+                element: p.element,
+                date: p.date,
+                q: p.q,
+                scale: p.scale,
+                side: p.side.as_ref(),
+            };
+            if let Some(a) = self
+                .shared
+                .row(&mut self.part, &self.resolver, ids, &self.known, r)
+            {
+                self.part.add_one(&a);
             }
         }
-    }
-
-    fn flush(&mut self) {
-        self.part.add_all(&self.adds);
-        self.adds.clear();
     }
 }
 
@@ -727,7 +710,6 @@ pub(super) fn fast_csv(
             part: Part::with_clients(0),
             known: Vec::new(),
             providers: 0,
-            adds: Vec::with_capacity(BLOCK),
         };
         Ok(
             read_range(path, range, &dialect, cx.catalog, &mut interner, &mut sink)?
@@ -820,10 +802,12 @@ struct Keep {
 
 impl Sink for Keep {
     #[inline]
-    fn row(&mut self, _: &Interner, _: u32, p: Parsed) {
-        self.columns.push(
-            p.client, p.provider, p.element, p.date, p.q, p.scale, p.side,
-        );
+    fn rows(&mut self, _: &Interner, rows: &mut Vec<(u32, Parsed)>) {
+        for (_, p) in rows.drain(..) {
+            self.columns.push(
+                p.client, p.provider, p.element, p.date, p.q, p.scale, p.side,
+            );
+        }
     }
 }
 

@@ -503,6 +503,19 @@ impl Part {
         };
     }
 
+    /// Adds one line.
+    #[inline(always)]
+    pub(crate) fn add_one(&mut self, a: &Add) {
+        self.add(a.client, a.amount, a.billed, a.unit);
+    }
+
+    /// Reads the sums of `clients` so that adding to them soon after finds them in the
+    /// caches (see [`super::IdMap::touch`]); returns a word of them, to keep from the optimiser.
+    #[inline]
+    pub(crate) fn touch(&self, clients: impl Iterator<Item = u32>) -> u32 {
+        clients.fold(0, |x, c| x ^ self.acc.get(c as usize).map_or(0, |a| a.lines))
+    }
+
     /// Adds lines in a tight loop of their own.
     #[inline(always)]
     pub(crate) fn add_plain(&mut self, adds: &[Add]) {
