@@ -229,6 +229,8 @@ struct Parsed {
 
 /// Where parsed rows go, a batch at a time (see [`BATCH`]).
 trait Sink {
+    /// Prepares for the rows of a batch, which [`Sink::rows`] will take soon after.
+    fn touch(&mut self, _interner: &Interner, _rows: &[(u32, Parsed)]) {}
     /// Takes the rows (input row number, row) of a batch, leaving `rows` empty.
     fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>);
 }
@@ -478,9 +480,12 @@ fn read_range<S: Sink>(
         let mut lines = [(0usize, 0usize, false); BATCH];
         let mut cells: [[&[u8]; 8]; BATCH] = [[&[]; 8]; BATCH];
         let mut slots = [usize::MAX; BATCH];
+        // Software-pipelined: a batch's rows are added to their sums only after the next
+        // batch has been scanned and its clients' slots touched, so that the reads of the
+        // sums (touched when the batch was parsed) have had time to arrive.
         let mut parsed_rows: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
+        let mut pending: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
         while pos < upto {
-            // A batch of lines: first their clients' slots touched together, then the lines.
             let mut count = 0;
             while pos < upto && count < BATCH {
                 let (stop, plain) = if plain_ok {
@@ -500,6 +505,7 @@ fn read_range<S: Sink>(
                 pos = stop + 1;
             }
             std::hint::black_box(interner.touch_clients(&slots[..count]));
+            sink.rows(interner, &mut pending);
             for (&(a, b, plain), cells) in lines[..count].iter().zip(&cells) {
                 let parsed = if plain {
                     parse_cells(d, catalog, interner, &cells[..d.fields]).map(Some)
@@ -518,8 +524,10 @@ fn read_range<S: Sink>(
                     Err(b) => return Ok(Err(b)),
                 }
             }
-            sink.rows(interner, &mut parsed_rows);
+            sink.touch(interner, &parsed_rows);
+            std::mem::swap(&mut pending, &mut parsed_rows);
         }
+        sink.rows(interner, &mut pending);
         if end_of_range {
             return Ok(Ok(rows));
         }
@@ -580,27 +588,15 @@ struct Rolling<'s, 'a> {
 
 impl Sink for Rolling<'_, '_> {
     #[inline]
-    fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>) {
-        let ids = &interner.ids;
-        while self.resolver_providers() < ids.providers.len() {
-            let next = &ids.providers[self.resolver_providers()];
-            self.resolver
-                .add_provider(self.shared.cx.book, &self.shared.plans, next);
-            self.providers += 1;
-        }
-        if self.part.acc.len() < ids.clients.len() {
-            self.part
-                .acc
-                .resize(ids.clients.len().next_power_of_two(), Default::default());
-        }
-        if let Some(reg) = self.shared.cx.clients {
-            while self.known.len() < ids.clients.len() {
-                let c = &ids.clients[self.known.len()];
-                self.known.push(reg.get(c.as_str()).is_some());
-            }
-        }
-        // The batch's clients' sums read together first, as their ids were.
+    fn touch(&mut self, interner: &Interner, rows: &[(u32, Parsed)]) {
+        self.sync(interner);
         std::hint::black_box(self.part.touch(rows.iter().map(|(_, p)| p.client)));
+    }
+
+    #[inline]
+    fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>) {
+        self.sync(interner);
+        let ids = &interner.ids;
         for (row, p) in rows.drain(..) {
             let hot = self.shared.hot(
                 &self.resolver,
@@ -638,8 +634,28 @@ impl Sink for Rolling<'_, '_> {
 }
 
 impl Rolling<'_, '_> {
-    fn resolver_providers(&self) -> usize {
-        self.providers
+    /// Catches up with the ids interned so far: providers in the resolver, room for the
+    /// clients' sums, which clients the register knows.
+    #[inline]
+    fn sync(&mut self, interner: &Interner) {
+        let ids = &interner.ids;
+        while self.providers < ids.providers.len() {
+            let next = &ids.providers[self.providers];
+            self.resolver
+                .add_provider(self.shared.cx.book, &self.shared.plans, next);
+            self.providers += 1;
+        }
+        if self.part.acc.len() < ids.clients.len() {
+            self.part
+                .acc
+                .resize(ids.clients.len().next_power_of_two(), Default::default());
+        }
+        if let Some(reg) = self.shared.cx.clients {
+            while self.known.len() < ids.clients.len() {
+                let c = &ids.clients[self.known.len()];
+                self.known.push(reg.get(c.as_str()).is_some());
+            }
+        }
     }
 }
 
