@@ -198,22 +198,29 @@ fn general_decimal(s: &[u8], decimal_comma: bool) -> std::result::Result<Quantit
     parsed.map_err(|_| Bail)
 }
 
+/// A date written `YYYY-MM-DD`, as the general reader takes it, packed (see [`packed`]).
 #[inline]
 fn quick_date(s: &[u8]) -> std::result::Result<u32, Bail> {
-    let ok = s.len() == 10
-        && s[4] == b'-'
-        && s[7] == b'-'
-        && s[..4]
-            .iter()
-            .chain(&s[5..7])
-            .chain(&s[8..])
-            .all(u8::is_ascii_digit);
-    if !ok {
+    let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s else {
+        return Err(Bail);
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1].map(|b| b.wrapping_sub(b'0'));
+    if digits.iter().any(|&x| x > 9) {
         return Err(Bail);
     }
-    let n = |r: &[u8]| r.iter().fold(0u16, |a, &b| a * 10 + u16::from(b - b'0'));
-    let date = Date::new(n(&s[..4]), n(&s[5..7]) as u8, n(&s[8..]) as u8).map_err(|_| Bail)?;
-    Ok(packed(date))
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = digits.map(u16::from);
+    let (year, month, day) = (
+        y0 * 1000 + y1 * 100 + y2 * 10 + y3,
+        m0 * 10 + m1,
+        d0 * 10 + d1,
+    );
+    if year == 0 || !(1..=12).contains(&month) || !(1..=28).contains(&day) {
+        // The days every month has pass here; the rest, and every refusal, through the
+        // calendar itself.
+        let date = Date::new(year, month as u8, day as u8).map_err(|_| Bail)?;
+        return Ok(packed(date));
+    }
+    Ok((u32::from(year) << 9) | (u32::from(month) << 5) | u32::from(day))
 }
 
 /// One parsed row.
@@ -453,7 +460,8 @@ fn read_range<S: Sink>(
     let mut rows: u32 = 0;
     // Lines are scanned a word at a time when the delimiter is none of the bytes the scan
     // looks for itself.
-    let plain_ok = d.fields <= 8 && d.delimiter.is_ascii() && !matches!(d.delimiter, b'\n' | b'\r' | b'"');
+    let plain_ok =
+        d.fields <= 8 && d.delimiter.is_ascii() && !matches!(d.delimiter, b'\n' | b'\r' | b'"');
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -866,6 +874,44 @@ impl Columns {
                 Ok(Some(columns))
             }
             Err(Bail) => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columnar::plan::pack_date;
+
+    #[test]
+    fn quick_dates_equal_the_calendar_and_refuse_what_it_refuses() {
+        // Every day of a common year, a leap year, a century that is not leap and one that
+        // is, through the quick reading and through the calendar.
+        for year in [1900u16, 2000, 2023, 2024] {
+            for month in 1..=12u8 {
+                for day in 1..=31u8 {
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    let quick = quick_date(text.as_bytes()).ok();
+                    let calendar = Date::new(year, month, day).ok().map(pack_date);
+                    assert_eq!(quick, calendar, "{text}");
+                }
+            }
+        }
+        for bad in [
+            "0000-01-01",
+            "2024-00-10",
+            "2024-13-01",
+            "2024-01-00",
+            "2024-02-30",
+            "2023-02-29",
+            "2024-1-01",
+            "2024/01/01",
+            "2024-01-0a",
+            " 2024-01-01",
+            "2024-01-011",
+            "",
+        ] {
+            assert!(quick_date(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 }

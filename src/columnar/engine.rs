@@ -513,7 +513,9 @@ impl Part {
     /// caches (see [`super::IdMap::touch`]); returns a word of them, to keep from the optimiser.
     #[inline]
     pub(crate) fn touch(&self, clients: impl Iterator<Item = u32>) -> u32 {
-        clients.fold(0, |x, c| x ^ self.acc.get(c as usize).map_or(0, |a| a.lines))
+        clients.fold(0, |x, c| {
+            x ^ self.acc.get(c as usize).map_or(0, |a| a.lines)
+        })
     }
 
     /// Adds lines in a tight loop of their own.

@@ -293,10 +293,10 @@ impl IdMap {
         h ^ (h >> 29)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, s: &[u8]) -> Option<u32> {
         if s.len() > 16 {
-            return self.long.get(s).copied();
+            return self.get_long(s);
         }
         if self.slots.is_empty() {
             return None;
@@ -314,6 +314,12 @@ impl IdMap {
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// An id of more than 16 bytes, kept out of line so that the short path inlines.
+    #[inline(never)]
+    fn get_long(&self, s: &[u8]) -> Option<u32> {
+        self.long.get(s).copied()
     }
 
     /// Where a lookup of `s` starts (`usize::MAX`: not in the table itself).

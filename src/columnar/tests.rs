@@ -388,12 +388,28 @@ proptest! {
 fn csv_line() -> impl Strategy<Value = (Vec<String>, &'static str, bool)> {
     let pick = |v: Vec<&'static str>| prop::sample::select(v);
     let cells = (
-        pick(vec!["2024-03-01", "2024-08-02", " 2024-09-01 ", "2023-05-05"]),
+        pick(vec![
+            "2024-03-01",
+            "2024-08-02",
+            " 2024-09-01 ",
+            "2023-05-05",
+        ]),
         pick(vec!["PRV-A", "PRV-B", " PRV-B\t", "PRV-A-LONG-NAME-X"]),
-        pick(vec!["C1", "C2 ", "C-12345678", "C-LONG-PSEUDONYM-0001", "C.7_x"]),
+        pick(vec![
+            "C1",
+            "C2 ",
+            "C-12345678",
+            "C-LONG-PSEUDONYM-0001",
+            "C.7_x",
+        ]),
         pick(vec!["CONSULT", "SHELTER", "MEDICAL", "NOPE"]),
         pick(vec!["1", "1.25", "0", " 2.00005 ", "40", "12345.5"]),
-        pick(vec!["", "ačiū", "plain note", "a longer plain note; no comma"]),
+        pick(vec![
+            "",
+            "ačiū",
+            "plain note",
+            "a longer plain note; no comma",
+        ]),
     )
         .prop_map(|(d, p, c, e, q, n)| [d, p, c, e, q, n].map(str::to_owned).to_vec());
     let end = pick(vec!["\n", "\r\n", "\r\n\r\n", "\n\n"]);
