@@ -1120,6 +1120,9 @@ impl Shared<'_> {
             let mut lines = 0u64;
             let mut total = 0i128;
             let mut total_extra = Decimal::ZERO;
+            // The grand total of quantities too: the general path's rollup refuses one
+            // beyond the decimal range.
+            let (mut quantities, mut quantities_extra) = (0i128, Decimal::ZERO);
             for (c, a) in (lo..).zip(accs.iter()) {
                 if a.lines == 0 {
                     continue;
@@ -1127,6 +1130,7 @@ impl Shared<'_> {
                 lines += u64::from(a.lines);
                 let scaled = i128::from(a.amount) + i128::from(a.cents) * CENT;
                 total += scaled;
+                quantities += i128::from(a.quantity);
                 let mut amount =
                     Decimal::try_from_i128_with_scale(scaled, AS).map_err(|_| overflow())?;
                 let mut quantity = Decimal::new(a.quantity, QS);
@@ -1134,6 +1138,7 @@ impl Shared<'_> {
                     amount = amount.checked_add(*xa).ok_or_else(overflow)?;
                     quantity = quantity.checked_add(*xq).ok_or_else(overflow)?;
                     total_extra = total_extra.checked_add(*xa).ok_or_else(overflow)?;
+                    quantities_extra = quantities_extra.checked_add(*xq).ok_or_else(overflow)?;
                 }
                 let unit = match a.unit {
                     MIXED => Some(None),
@@ -1149,12 +1154,18 @@ impl Shared<'_> {
                     ),
                 ));
             }
-            Ok((clients, lines, total, total_extra))
+            let quantities = Decimal::try_from_i128_with_scale(quantities, QS)
+                .ok()
+                .and_then(|q| q.checked_add(quantities_extra))
+                .ok_or_else(overflow)?;
+            Ok((clients, lines, total, total_extra, quantities))
         });
         let mut clients = Vec::new();
         let (mut lines, mut total, mut total_extra) = (0u64, 0i128, Decimal::ZERO);
+        let mut quantities = Decimal::ZERO;
         for piece in pieces {
-            let (c, l, t, x) = piece?;
+            let (c, l, t, x, q) = piece?;
+            quantities = quantities.checked_add(q).ok_or_else(overflow)?;
             if clients.is_empty() {
                 clients = c;
             } else {

@@ -480,3 +480,43 @@ proptest! {
         std::fs::remove_file(&path).ok();
     }
 }
+
+/// Two clients whose billed quantities each fit but together leave the decimal range: the
+/// general path's rollup refuses the grand total, and so does the fast path (whose output
+/// writers never build that rollup).
+#[test]
+fn a_grand_total_quantity_beyond_the_decimal_range_is_an_overflow() {
+    let catalog = testkit::catalog();
+    let book = book(&catalog);
+    let cx = Context {
+        catalog: &catalog,
+        book: &book,
+        clients: None,
+    };
+    // 1e27 each: 80 clients together pass the decimal maximum, about 7.9e28.
+    let big = "1000000000000000000000000000";
+    let deliveries: Vec<Delivery> = (0..80)
+        .map(|c| testkit::delivery("2023-06-01", &format!("C-{c}"), "SHELTER", big))
+        .collect();
+    let v = value(&deliveries, cx, ValuationOptions::default()).unwrap();
+    assert_eq!(
+        v.lines().len(),
+        80,
+        "every line is valued: {:?}",
+        v.rejections()
+    );
+    let mut rollup = Rollup::new(&[GroupBy::Client]).unwrap();
+    let rc = RollupContext {
+        catalog: &catalog,
+        clients: None,
+    };
+    assert!(rollup.extend(v.views(&book), rc).is_err());
+    let columns = Columns::from_deliveries(&deliveries, &catalog).unwrap();
+    for threads in [1, 2] {
+        let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads));
+        assert!(
+            matches!(fast, Err(Error::Overflow { .. })),
+            "{threads} threads: {fast:?}"
+        );
+    }
+}
