@@ -741,23 +741,7 @@ pub(super) fn fast_csv(
                 .map(|rows| (interner, sink, rows)),
         )
     };
-    let outs: Vec<Result<Option<(Interner, Rolling<'_, '_>, u32)>>> = if ranges.len() == 1 {
-        vec![work(ranges[0])]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = ranges
-                .iter()
-                .map(|&r| {
-                    let work = &work;
-                    s.spawn(move || work(r))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
-    };
+    let outs = super::on_threads(ranges, work);
     let mut done = Vec::with_capacity(outs.len());
     for o in outs {
         match o? {

@@ -1079,26 +1079,7 @@ impl Shared<'_> {
             pieces.push(a);
             rest = b;
         }
-        let results: Vec<(Vec<(u32, Acc)>, Part)> = if pieces.len() == 1 {
-            pieces
-                .into_iter()
-                .map(|p| self.stateful(ids, p, &wide))
-                .collect()
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = pieces
-                    .into_iter()
-                    .map(|p| {
-                        let wide = &wide;
-                        s.spawn(move || self.stateful(ids, p, wide))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            })
-        };
+        let results = super::on_threads(pieces, |p| self.stateful(ids, p, &wide));
         drop(grouped);
         part.merge_client_sums(results);
         self.result(ids, part, rows, threads)

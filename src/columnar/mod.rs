@@ -628,6 +628,25 @@ fn check_catalog(ids: &Ids, columns_catalog: usize, catalog: &Catalog) -> Result
     }
 }
 
+/// Runs `f` on each item, each on a thread of its own (on this thread when there is one
+/// item); the results in the items' order. A panic in `f` is resumed here.
+pub(crate) fn on_threads<I: Send, R: Send>(items: Vec<I>, f: impl Fn(I) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| s.spawn(move || f(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Splits `items` into `threads` contiguous pieces (one when they are few) and runs
 /// `f(index of the piece's first item, piece)` on each, each piece on a thread of its own;
 /// the results in order.
@@ -642,23 +661,15 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
         threads.clamp(1, 64)
     };
     let step = items.len().div_ceil(shares).max(1);
-    if shares == 1 {
+    let pieces: Vec<(usize, &mut [T])> = items
+        .chunks_mut(step)
+        .enumerate()
+        .map(|(k, piece)| (k * step, piece))
+        .collect();
+    if pieces.is_empty() {
         return vec![f(0, items)];
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks_mut(step)
-            .enumerate()
-            .map(|(k, piece)| {
-                let f = &f;
-                s.spawn(move || f(k * step, piece))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    on_threads(pieces, |(lo, piece)| f(lo, piece))
 }
 
 /// Provider ranks by id: the general path orders stateful rows by provider id.
@@ -716,7 +727,6 @@ fn value_columns(
     };
     let n = columns.len();
     let threads = options.threads.clamp(1, 64);
-    let chunk = n.div_ceil(threads).max(1);
     // The tightest loop for the simplest rows, when no register is to be checked.
     let simple = match cx.clients {
         None if allow_simple && !columns.is_empty() => Simple::new(
@@ -862,23 +872,12 @@ fn value_columns(
         }
         part
     };
-    let mut parts: Vec<Part> = if threads == 1 || n < MIN_PARALLEL_ROWS {
-        vec![pass1(0, n)]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (lo, hi) = ((t * chunk).min(n), ((t + 1) * chunk).min(n));
-                    let pass1 = &pass1;
-                    s.spawn(move || pass1(lo, hi))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
-    };
+    let shares = if n < MIN_PARALLEL_ROWS { 1 } else { threads };
+    let chunk = n.div_ceil(shares).max(1);
+    let ranges: Vec<(usize, usize)> = (0..shares)
+        .map(|t| ((t * chunk).min(n), ((t + 1) * chunk).min(n)))
+        .collect();
+    let mut parts: Vec<Part> = on_threads(ranges, |(lo, hi)| pass1(lo, hi));
     let fast: Vec<(Vec<u32>, Vec<u32>)> = parts
         .iter_mut()
         .map(|p| {

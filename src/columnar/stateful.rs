@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::engine::{Acc, Part, SRow, Shared, Simple};
-use super::{Columns, MIN_PARALLEL_ROWS};
+use super::{on_threads, Columns, MIN_PARALLEL_ROWS};
 
 /// Pass 1 counts the rows set aside by ranges of 2^`RANGE_BITS` clients.
 pub(crate) const RANGE_BITS: u32 = 9;
@@ -161,23 +161,7 @@ pub(crate) fn value_fast(
     let work = |(lo, hi, recs): (usize, usize, &mut [u128])| {
         value_clients(shared, simple, columns, &unrank, &start, lo, hi, recs)
     };
-    let results: Vec<(Vec<(u32, Acc)>, Part)> = if pieces.len() == 1 {
-        pieces.into_iter().map(work).collect()
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = pieces
-                .into_iter()
-                .map(|p| {
-                    let work = &work;
-                    s.spawn(move || work(p))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
-    };
+    let results = on_threads(pieces, work);
     part.merge_client_sums(results);
 }
 
