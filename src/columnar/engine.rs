@@ -53,6 +53,22 @@ pub(crate) struct Acc {
     unit: u8,
 }
 
+impl Acc {
+    /// Adds a line; `None` when a sum leaves the range (the sums are then unusable).
+    #[inline(always)]
+    pub(crate) fn add_line(&mut self, amount: i64, billed: i64, unit: u8) -> Option<()> {
+        self.amount = self.amount.checked_add(amount)?;
+        self.quantity = self.quantity.checked_add(billed)?;
+        self.lines = self.lines.checked_add(1)?;
+        self.unit = if self.unit == 0 || self.unit == unit {
+            unit
+        } else {
+            MIXED
+        };
+        Some(())
+    }
+}
+
 /// One cent with [`AS`] decimals.
 const CENT: i128 = 1_000_000;
 
@@ -237,6 +253,20 @@ impl Simple {
             .map_or(usize::MAX, |&b| b as usize + usize::from(element))
     }
 
+    /// By element: whether some provider and date price it by tiers or a cap in scaled
+    /// integers.
+    pub(crate) fn stateful_elements(&self) -> Vec<bool> {
+        let mut out = vec![false; self.elements];
+        if self.elements > 0 {
+            for (i, &plan) in self.stateful.iter().enumerate() {
+                if plan != NO_PLAN {
+                    out[i % self.elements] = true;
+                }
+            }
+        }
+        out
+    }
+
     /// The plan of a row priced by tiers or a cap in scaled integers, [`NO_PLAN`] for others.
     #[inline(always)]
     pub(crate) fn stateful_plan(&self, provider: u16, element: u16, date: u32) -> u32 {
@@ -253,11 +283,12 @@ impl Simple {
 }
 
 impl Part {
-    /// Room for simple lines of `n` clients.
-    pub(crate) fn with_simple(n: usize) -> Self {
+    /// Room for simple lines of `n` clients, and lists for stateful rows of `ranges` ranges
+    /// of clients.
+    pub(crate) fn with_simple(n: usize, ranges: usize) -> Self {
         Self {
             simple: vec![[0; 2]; n],
-            fast_counts: vec![0; (n >> super::stateful::RANGE_BITS) + 1],
+            fast: vec![Vec::new(); ranges],
             ..Self::with_clients(n)
         }
     }
@@ -464,10 +495,8 @@ pub(crate) struct Part {
     /// Some client had so many simple lines that its sums may have carried.
     pub(crate) simple_wrapped: bool,
     /// Rows priced by tiers or caps in scaled integers (see [`Simple::stateful_plan`]), set
-    /// aside for [`super::stateful`], in row order.
-    pub(crate) fast_rows: Vec<u32>,
-    /// Of those, the number by range of clients (see [`super::stateful::RANGE_BITS`]).
-    pub(crate) fast_counts: Vec<u32>,
+    /// aside for [`super::stateful`] as packed records, by range of clients.
+    pub(crate) fast: Vec<Vec<u128>>,
 }
 
 impl Part {
@@ -636,7 +665,8 @@ impl Part {
         }
     }
 
-    fn merge_rest(&mut self, other: Part) {
+    /// Adds what another part holds besides its sums.
+    pub(crate) fn merge_rest(&mut self, other: Part) {
         for (c, (a, q)) in other.extra {
             let e = self.extra.entry(c).or_default();
             match (e.0.checked_add(a), e.1.checked_add(q)) {
@@ -652,7 +682,8 @@ impl Part {
     }
 }
 
-fn merge_acc(mine: &mut Acc, theirs: &Acc, overflow: &mut bool) {
+/// Adds `theirs` to `mine`; `overflow` set when a sum leaves the range.
+pub(crate) fn merge_acc(mine: &mut Acc, theirs: &Acc, overflow: &mut bool) {
     if theirs.lines == 0 {
         return;
     }

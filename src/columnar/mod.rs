@@ -59,7 +59,7 @@ use crate::rollup::{GroupBy, KeyPart, Rollup, Totals};
 use crate::valuation::{Context, Rejection};
 
 pub use self::csv::value_csv_by_client;
-use self::engine::{packed, Add, Part, RowIn, SRow, Shared, Side, Simple, BLOCK, SIDE};
+use self::engine::{packed, Add, Part, RowIn, Shared, Side, Simple, BLOCK, SIDE};
 use self::plan::{to_scaled, NO_PLAN, QS};
 
 /// Rows per chunk of the tight loop.
@@ -738,16 +738,15 @@ fn value_columns(
         ),
         _ => None,
     };
+    let layout = simple
+        .as_ref()
+        .map(|s| stateful::Layout::new(&s.stateful_elements()));
     let pass1 = |lo: usize, hi: usize| -> Part {
-        let mut part = match simple {
-            Some(_) => Part::with_simple(columns.ids.clients.len()),
-            None => Part::with_clients(columns.ids.clients.len()),
+        let clients = columns.ids.clients.len();
+        let mut part = match &layout {
+            Some(layout) => Part::with_simple(clients, layout.ranges(clients)),
+            None => Part::with_clients(clients),
         };
-        if simple.is_some() {
-            // Room for every row: only the pages written are ever touched, and the list
-            // never moves.
-            part.fast_rows.reserve_exact(hi - lo);
-        }
         let mut adds: Vec<Add> = Vec::with_capacity(BLOCK);
         // Every row that is not simple, through the checked paths.
         let other = |part: &mut Part, adds: &mut Vec<Add>, i: usize| {
@@ -841,23 +840,23 @@ fn value_columns(
             }
             for &i in &others {
                 let i = i as usize;
-                if let Some(simple) = &simple {
+                if let (Some(simple), Some(layout)) = (&simple, &layout) {
                     // Tiers and caps in scaled integers: set aside for pass 2 by client.
-                    let (client, q) = (columns.client[i], columns.quantity[i]);
-                    let plan = simple.stateful_plan(
-                        columns.provider[i],
-                        columns.element[i],
-                        columns.date[i],
-                    );
-                    let fits = plan != NO_PLAN
-                        && q > 0
-                        && q <= i64::from(u32::MAX)
-                        && columns.date[i] < 1 << 24;
-                    let range = (client >> stateful::RANGE_BITS) as usize;
-                    if let (true, Some(n)) = (fits, part.fast_counts.get_mut(range)) {
-                        *n += 1;
-                        part.fast_rows.push(i as u32);
-                        continue;
+                    let (q, provider) = (columns.quantity[i], columns.provider[i]);
+                    let (element, date) = (columns.element[i], columns.date[i]);
+                    let plan = simple.stateful_plan(provider, element, date);
+                    let rank = rank.get(usize::from(provider));
+                    if let (true, Some(&rank)) = (plan != NO_PLAN && q > 0, rank) {
+                        let packed = u32::try_from(q).ok().and_then(|q| {
+                            let scale = columns.scale[i];
+                            layout.pack(columns.client[i], element, date, rank, q, i as u32, scale)
+                        });
+                        if let Some((range, rec)) = packed {
+                            if let Some(list) = part.fast.get_mut(range) {
+                                list.push(rec);
+                                continue;
+                            }
+                        }
                     }
                 }
                 other(&mut part, &mut adds, i);
@@ -878,14 +877,9 @@ fn value_columns(
         .map(|t| ((t * chunk).min(n), ((t + 1) * chunk).min(n)))
         .collect();
     let mut parts: Vec<Part> = on_threads(ranges, |(lo, hi)| pass1(lo, hi));
-    let fast: Vec<(Vec<u32>, Vec<u32>)> = parts
+    let fast: Vec<Vec<Vec<u128>>> = parts
         .iter_mut()
-        .map(|p| {
-            (
-                std::mem::take(&mut p.fast_rows),
-                std::mem::take(&mut p.fast_counts),
-            )
-        })
+        .map(|p| std::mem::take(&mut p.fast))
         .collect();
     let mut part = parts.remove(0);
     part.merge_all(parts, threads);
@@ -894,25 +888,16 @@ fn value_columns(
         // every row with checks.
         return value_columns(columns, cx, options, false);
     }
-    if let Some(simple) = &simple {
+    if let (Some(simple), Some(layout)) = (&simple, &layout) {
         if part.stateful.is_empty() {
-            stateful::value_fast(&shared, simple, columns, &rank, &fast, threads, &mut part);
+            let ids = &columns.ids;
+            stateful::value_fast(
+                &shared, simple, layout, ids, &rank, &fast, threads, &mut part,
+            );
         } else {
             // Some rows priced by tiers or caps need the general records: all of them take
             // that way, so that each client's rows are in one order.
-            for &i in fast.iter().flat_map(|(rows, _)| rows) {
-                let i = i as usize;
-                let (element, date) = (columns.element[i], columns.date[i]);
-                let provider = columns.provider[i];
-                part.stateful.push(SRow {
-                    key: SRow::key_of(element, date, rank[usize::from(provider)]),
-                    q: columns.quantity[i],
-                    row: i as u32,
-                    client: columns.client[i],
-                    plan: simple.stateful_plan(provider, element, date),
-                    scale: columns.scale[i],
-                });
-            }
+            layout.set_aside(simple, &rank, &fast, &mut part.stateful);
         }
     }
     shared.finish(&columns.ids, part, n as u64, threads)

@@ -1,222 +1,480 @@
 //! Pass 2 of the in-memory path for the rows priced by tiers or caps in scaled integers.
 //!
-//! Pass 1 lists these rows (by number) and counts them by client. Here they are placed by
-//! client (a counting sort) as packed 16-byte records whose integer order is the general
-//! path's order within a client, then each client's records are sorted and valued, clients
-//! split across threads. The records cost 16 bytes a stateful row, where the general
-//! [`SRow`]s cost 32 twice over (set aside, then grouped).
+//! Pass 1 packs these rows as 16-byte records into lists by range of clients (see
+//! [`Layout`]): one write a row, in place. Here each range's records, a few hundred
+//! kilobytes, are grouped by client and element with a counting sort in the caches; each
+//! group is put in the general path's order (date, provider, quantity, row) and valued with
+//! the client's cumulative counts straight into the client's sums. A rejection over a cap is
+//! kept as a compact record until all are sorted by row, and only then made a [`Rejection`].
+//! Ranges of clients split across threads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use super::engine::{Acc, Part, SRow, Shared, Simple};
-use super::{on_threads, Columns, MIN_PARALLEL_ROWS};
+use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple};
+use super::plan::{from_scaled, round_scaled, year_of, QS};
+use super::{on_threads, Ids, MIN_PARALLEL_ROWS};
+use crate::money::Quantity;
+use crate::valuation::{RejectReason, Rejection};
 
-/// Pass 1 counts the rows set aside by ranges of 2^`RANGE_BITS` clients.
-pub(crate) const RANGE_BITS: u32 = 9;
+/// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters fit the
+/// first-level cache.
+const KEY_BITS: u32 = 14;
 
-/// Packs a row: element (8 bits), packed date (24), provider rank (16), quantity (32), row
-/// (32), then (below the row, so never deciding the order) the client's place in its range
-/// (9 bits) and the decimals the quantity was written with (7).
-#[inline(always)]
-fn pack(element: u16, date: u32, rank: u16, q: u32, row: u32, client: u32, scale: u8) -> u128 {
-    let low = ((client & ((1 << RANGE_BITS) - 1)) << 7) | u32::from(scale & 0x7f);
-    (u128::from(element & 0xff) << 120)
-        | (u128::from(date & 0xff_ffff) << 96)
-        | (u128::from(rank) << 80)
-        | (u128::from(q) << 48)
-        | (u128::from(row) << 16)
-        | u128::from(low)
+/// How pass 1 packs a stateful row, and the range of clients it goes to.
+///
+/// A record, from its high bits: packed date (24 bits), provider rank (16), quantity (32),
+/// row (32), then the group key (16: the client's place in its range, then the element's
+/// place among the elements that may be stateful) and the decimals the quantity was written
+/// with (8). Within a group (one client, one element) the integer order is the general
+/// path's order: date, provider, quantity, row.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// By element: its place among the elements that may be stateful; `u16::MAX` for others.
+    ord: Vec<u16>,
+    /// By place: the element.
+    elements: Vec<u16>,
+    /// Bits of an element's place.
+    ord_bits: u32,
+    /// Bits of a client's place in its range: a range holds 2^`place_bits` clients.
+    place_bits: u32,
 }
 
-/// The client's place in its range of a packed row.
-#[inline(always)]
-fn place(r: u128) -> usize {
-    ((r as u32 & 0xffff) >> 7) as usize
+impl Layout {
+    /// The layout for the elements marked in `stateful` (by interned element; at most 256).
+    pub(crate) fn new(stateful: &[bool]) -> Self {
+        let mut ord = vec![u16::MAX; stateful.len()];
+        let mut elements = Vec::new();
+        for (e, _) in stateful.iter().enumerate().filter(|(_, &s)| s).take(256) {
+            ord[e] = elements.len() as u16;
+            elements.push(e as u16);
+        }
+        let ord_bits = usize::BITS - elements.len().saturating_sub(1).leading_zeros();
+        // Small ranges in tests, so that they hold many.
+        let place_bits = if cfg!(test) {
+            1
+        } else {
+            KEY_BITS.saturating_sub(ord_bits).clamp(1, 9)
+        };
+        Self {
+            ord,
+            elements,
+            ord_bits,
+            place_bits,
+        }
+    }
+
+    /// The number of ranges for `clients` clients.
+    pub(crate) fn ranges(&self, clients: usize) -> usize {
+        (clients >> self.place_bits) + 1
+    }
+
+    /// The range of a row and its record; `None` when the element is not one of the layout's
+    /// or the date does not fit 24 bits.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn pack(
+        &self,
+        client: u32,
+        element: u16,
+        date: u32,
+        rank: u16,
+        q: u32,
+        row: u32,
+        scale: u8,
+    ) -> Option<(usize, u128)> {
+        let ord = *self.ord.get(usize::from(element))?;
+        if ord == u16::MAX || date >= 1 << 24 {
+            return None;
+        }
+        let place = client & ((1 << self.place_bits) - 1);
+        let key = (place << self.ord_bits) | u32::from(ord);
+        let r = (u128::from(date) << 104)
+            | (u128::from(rank) << 88)
+            | (u128::from(q) << 56)
+            | (u128::from(row) << 24)
+            | (u128::from(key) << 8)
+            | u128::from(scale);
+        Some(((client >> self.place_bits) as usize, r))
+    }
+
+    /// The client and element of a record in range `range`.
+    #[inline(always)]
+    fn whose(&self, range: usize, r: u128) -> (u32, u16) {
+        let k = key(r);
+        let place = k >> self.ord_bits;
+        let ord = k & ((1 << self.ord_bits) - 1);
+        let element = self.elements.get(ord).copied().unwrap_or(u16::MAX);
+        (((range << self.place_bits) + place) as u32, element)
+    }
+
+    /// The general records of every packed row (`fast`: by part, by range), for when some
+    /// stateful rows need the general path and all must take it.
+    pub(crate) fn set_aside(
+        &self,
+        simple: &Simple,
+        rank: &[u16],
+        fast: &[Vec<Vec<u128>>],
+        out: &mut Vec<SRow>,
+    ) {
+        let unrank = unrank(rank);
+        for lists in fast {
+            for (range, list) in lists.iter().enumerate() {
+                for &r in list {
+                    let (client, element) = self.whose(range, r);
+                    out.push(srow(simple, &unrank, client, element, r));
+                }
+            }
+        }
+    }
 }
 
-/// The element, date, provider rank, quantity, row and decimals of a packed row.
+/// The group key of a record.
 #[inline(always)]
-fn unpack(r: u128) -> (u16, u32, u16, u32, u32, u8) {
+fn key(r: u128) -> usize {
+    ((r >> 8) as u32 & 0xffff) as usize
+}
+
+/// The date, provider rank, quantity, row and decimals of a record.
+#[inline(always)]
+fn unpack(r: u128) -> (u32, u16, u32, u32, u8) {
     (
-        (r >> 120) as u16 & 0xff,
-        (r >> 96) as u32 & 0xff_ffff,
-        (r >> 80) as u16,
-        (r >> 48) as u32,
-        (r >> 16) as u32,
-        r as u8 & 0x7f,
+        (r >> 104) as u32,
+        (r >> 88) as u16,
+        (r >> 56) as u32,
+        (r >> 24) as u32,
+        r as u8,
     )
 }
 
-/// The rows pass 1 set aside, valued into `part`: each client's sums added to its own, the
-/// rejections (over a cap) appended.
-pub(crate) fn value_fast(
-    shared: &Shared<'_>,
-    simple: &Simple,
-    columns: &Columns,
-    rank: &[u16],
-    fast: &[(Vec<u32>, Vec<u32>)],
-    threads: usize,
-    part: &mut Part,
-) {
-    let clients = columns.ids.clients.len();
-    let ranges = (clients >> RANGE_BITS) + 1;
-    // Where each range of clients starts.
-    let mut range_start = vec![0usize; ranges + 1];
-    for (_, counts) in fast {
-        for (k, &n) in counts.iter().enumerate().take(ranges) {
-            range_start[k + 1] += n as usize;
-        }
-    }
-    for k in 0..ranges {
-        range_start[k + 1] += range_start[k];
-    }
-    let total = range_start[ranges];
-    // Two passes, each writing to few places at once: by range of clients, then, range by
-    // range in the caches, by client.
-    let mut next = range_start.clone();
-    let mut records = vec![0u128; total];
-    for (rows, _) in fast {
-        for &i in rows {
-            let i = i as usize;
-            let c = columns.client[i];
-            let provider = columns.provider[i];
-            let r = pack(
-                columns.element[i],
-                columns.date[i],
-                rank.get(usize::from(provider)).copied().unwrap_or(u16::MAX),
-                columns.quantity[i] as u32,
-                i as u32,
-                c,
-                columns.scale[i],
-            );
-            let at = next.get_mut((c >> RANGE_BITS) as usize).map(|at| {
-                *at += 1;
-                *at - 1
-            });
-            match at.and_then(|k| records.get_mut(k)) {
-                Some(place) => *place = r,
-                None => part.overflow = true,
-            }
-        }
-    }
-    drop(next);
-    // Where each client's records start.
-    let mut start = vec![0usize; clients + 1];
-    let mut scratch: Vec<u128> = Vec::new();
-    let mut next = [0usize; 1 << RANGE_BITS];
-    for k in 0..ranges {
-        let (lo, hi) = (range_start[k], range_start[k + 1]);
-        let first = k << RANGE_BITS;
-        scratch.clear();
-        scratch.extend_from_slice(&records[lo..hi]);
-        next.fill(0);
-        for &r in &scratch {
-            next[place(r)] += 1;
-        }
-        let mut at = lo;
-        for (j, n) in next.iter_mut().enumerate() {
-            if let Some(s) = start.get_mut(first + j) {
-                *s = at;
-            }
-            (at, *n) = (at + *n, at);
-        }
-        for &r in &scratch {
-            let k = &mut next[place(r)];
-            match records.get_mut(*k).filter(|_| *k < hi) {
-                Some(slot) => *slot = r,
-                None => part.overflow = true,
-            }
-            *k += 1;
-        }
-    }
-    start[clients] = total;
-    // The provider of each rank.
+/// The provider of each rank.
+fn unrank(rank: &[u16]) -> Vec<u16> {
     let mut unrank = vec![0u16; rank.len()];
     for (p, &r) in rank.iter().enumerate() {
         if let Some(u) = unrank.get_mut(usize::from(r)) {
             *u = p as u16;
         }
     }
-    // Contiguous ranges of clients with about equal records, one a thread.
-    let shares = if records.len() < MIN_PARALLEL_ROWS {
+    unrank
+}
+
+/// A record as a general stateful row.
+#[inline]
+fn srow(simple: &Simple, unrank: &[u16], client: u32, element: u16, r: u128) -> SRow {
+    let (date, rank, q, row, scale) = unpack(r);
+    let provider = unrank.get(usize::from(rank)).copied().unwrap_or(0);
+    SRow {
+        key: SRow::key_of(element, date, rank),
+        q: i64::from(q),
+        row,
+        client,
+        plan: simple.stateful_plan(provider, element, date),
+        scale,
+    }
+}
+
+/// A rejection over a cap, until it is made a [`Rejection`].
+#[derive(Debug, Clone, Copy)]
+struct Over {
+    /// The input row, from 0.
+    row: u32,
+    plan: u32,
+    /// The excess with [`QS`] decimals.
+    excess: i64,
+    element: u16,
+    /// The decimals the excess is written with.
+    scale: u8,
+    partial: bool,
+}
+
+/// What a thread of pass 2 gives besides the sums it added.
+struct Out {
+    overs: Vec<Over>,
+    /// Clients valued through the decimal path: their rejections and sums beyond the
+    /// scaled integers.
+    slow: Part,
+}
+
+/// What every thread of pass 2 reads.
+struct Pass2<'s, 'a> {
+    shared: &'s Shared<'a>,
+    simple: &'s Simple,
+    layout: &'s Layout,
+    ids: &'s Ids,
+    unrank: Vec<u16>,
+    /// By plan: the decimals the yearly cap is written with, when the plan has one.
+    cap_scale: Vec<Option<u32>>,
+    fast: &'s [Vec<Vec<u128>>],
+}
+
+/// The rows pass 1 packed (`fast`: by part, by range of clients), valued into `part`: each
+/// client's sums added to its own, the rejections (over a cap) appended in row order.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn value_fast(
+    shared: &Shared<'_>,
+    simple: &Simple,
+    layout: &Layout,
+    ids: &Ids,
+    rank: &[u16],
+    fast: &[Vec<Vec<u128>>],
+    threads: usize,
+    part: &mut Part,
+) {
+    let ranges = layout.ranges(ids.clients.len());
+    let sizes: Vec<usize> = (0..ranges)
+        .map(|r| fast.iter().map(|f| f.get(r).map_or(0, Vec::len)).sum())
+        .collect();
+    let total: usize = sizes.iter().sum();
+    if total == 0 {
+        return;
+    }
+    let book = shared.cx.book;
+    let caps: Vec<Option<Quantity>> = shared
+        .plans
+        .plans
+        .iter()
+        .map(|p| p.cap.and_then(|_| book.row(p.price).cap_per_client_year()))
+        .collect();
+    let pass = Pass2 {
+        shared,
+        simple,
+        layout,
+        ids,
+        unrank: unrank(rank),
+        cap_scale: caps.iter().map(|c| c.map(|c| c.get().scale())).collect(),
+        fast,
+    };
+    // Contiguous ranges of clients with about equal records, one a thread, each with its
+    // clients' sums.
+    let shares = if total < MIN_PARALLEL_ROWS {
         1
     } else {
         threads.clamp(1, 64)
     };
     let mut cuts = vec![0usize];
-    for k in 1..shares {
-        let want = records.len() * k / shares;
-        let c = start.partition_point(|&s| s < want).min(clients);
-        cuts.push(c.max(*cuts.last().unwrap_or(&0)));
+    let mut seen = 0usize;
+    for (r, &n) in sizes.iter().enumerate() {
+        seen += n;
+        if cuts.len() < shares && seen * shares >= total * cuts.len() {
+            cuts.push(r + 1);
+        }
     }
-    cuts.push(clients);
-    let mut pieces: Vec<(usize, usize, &mut [u128])> = Vec::with_capacity(shares);
-    let mut rest: &mut [u128] = &mut records;
+    cuts.push(ranges);
+    let mut pieces = Vec::with_capacity(shares);
+    let mut rest: &mut [Acc] = &mut part.acc;
+    let mut first = 0usize;
     for w in cuts.windows(2) {
-        let (lo, hi) = (w[0], w[1]);
-        let (a, b) = std::mem::take(&mut rest).split_at_mut(start[hi] - start[lo]);
-        pieces.push((lo, hi, a));
-        rest = b;
+        let end = (w[1] << layout.place_bits).clamp(first, first + rest.len());
+        let (mine, more) = std::mem::take(&mut rest).split_at_mut(end - first);
+        pieces.push((w[0]..w[1], first, mine));
+        rest = more;
+        first = end;
     }
-    let work = |(lo, hi, recs): (usize, usize, &mut [u128])| {
-        value_clients(shared, simple, columns, &unrank, &start, lo, hi, recs)
-    };
-    let results = on_threads(pieces, work);
-    part.merge_client_sums(results);
-}
-
-/// The clients `lo..hi`, whose records (from `start[lo]` on) are `recs`.
-#[allow(clippy::too_many_arguments)]
-fn value_clients(
-    shared: &Shared<'_>,
-    simple: &Simple,
-    columns: &Columns,
-    unrank: &[u16],
-    start: &[usize],
-    lo: usize,
-    hi: usize,
-    recs: &mut [u128],
-) -> (Vec<(u32, Acc)>, Part) {
-    let base = start[lo];
-    let mut out = Vec::new();
-    let mut extra = BTreeMap::new();
-    let mut part = Part::with_clients(1);
-    let no_wide = HashMap::new();
-    for c in lo..hi {
-        let Some(group) = recs.get_mut(start[c] - base..start[c + 1] - base) else {
+    let outs = on_threads(pieces, |(ranges, first, accs)| {
+        pass.value_ranges(ranges, first, accs)
+    });
+    let mut overs = Vec::with_capacity(outs.iter().map(|o| o.overs.len()).sum());
+    for out in outs {
+        overs.extend_from_slice(&out.overs);
+        part.merge_rest(out.slow);
+    }
+    // A row has one rejection at most: by row is the general path's order.
+    overs.sort_unstable_by_key(|o| o.row);
+    let mut rejections = Vec::with_capacity(overs.len());
+    for o in &overs {
+        let plan = caps.get(o.plan as usize).copied().flatten();
+        let element = ids.elements.get(usize::from(o.element));
+        let (Some(cap), Some(element)) = (plan, element) else {
+            // Not reached: only plans with a cap reject over it.
             part.overflow = true;
             continue;
         };
-        if group.is_empty() {
-            continue;
-        }
-        sort_small(group);
-        let client = c as u32;
-        let rows = group.iter().map(|&r| {
-            let (element, date, rank, q, row, scale) = unpack(r);
-            let provider = unrank.get(usize::from(rank)).copied().unwrap_or(0);
-            SRow {
-                key: SRow::key_of(element, date, rank),
-                q: i64::from(q),
-                row,
-                client,
-                plan: simple.stateful_plan(provider, element, date),
-                scale,
-            }
-        });
-        shared.value_client(&mut part, &columns.ids, client, rows, true, &no_wide);
-        out.push((client, part.acc[0]));
-        if let Some(x) = part.extra.remove(&0) {
-            extra.insert(client, x);
-        }
+        let reason = RejectReason::OverCap {
+            element: element.clone(),
+            cap,
+            excess: Quantity::new(from_scaled(o.excess, QS, u32::from(o.scale))),
+        };
+        rejections.push(Rejection::new(u64::from(o.row) + 1, reason, o.partial));
     }
-    part.acc = Vec::new();
-    part.extra = extra;
-    (out, part)
+    if part.rejections.is_empty() {
+        part.rejections = rejections;
+    } else {
+        part.rejections.extend(rejections);
+    }
 }
 
-/// Sorts a client's records: by insertion when few (the usual case: they come in row order,
-/// a few dozen), else by the standard sort.
+impl Pass2<'_, '_> {
+    /// The clients of `ranges`, whose sums are `accs` (from client `first` on).
+    fn value_ranges(&self, ranges: std::ops::Range<usize>, first: usize, accs: &mut [Acc]) -> Out {
+        let layout = self.layout;
+        let mut out = Out {
+            overs: Vec::new(),
+            slow: Part::default(),
+        };
+        let mut scratch: Vec<u128> = Vec::new();
+        let mut sorted: Vec<u128> = Vec::new();
+        let per_client = 1usize << layout.ord_bits;
+        let clients = 1usize << layout.place_bits;
+        // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
+        let mut next = vec![0usize; per_client * clients + 1];
+        for range in ranges {
+            scratch.clear();
+            for lists in self.fast {
+                scratch.extend_from_slice(lists.get(range).map_or(&[][..], Vec::as_slice));
+            }
+            if scratch.is_empty() {
+                continue;
+            }
+            // A counting sort by group: clients in order, each client's elements in order.
+            next.fill(0);
+            for &r in &scratch {
+                next[key(r) + 1] += 1;
+            }
+            for k in 1..next.len() {
+                next[k] += next[k - 1];
+            }
+            sorted.clear();
+            sorted.resize(scratch.len(), 0);
+            for &r in &scratch {
+                let at = &mut next[key(r)];
+                sorted[*at] = r;
+                *at += 1;
+            }
+            for place in 0..clients {
+                let lo = match place {
+                    0 => 0,
+                    _ => next[place * per_client - 1],
+                };
+                let hi = next[(place + 1) * per_client - 1];
+                if lo == hi {
+                    continue;
+                }
+                let client = (range << layout.place_bits) + place;
+                let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) else {
+                    out.slow.overflow = true;
+                    continue;
+                };
+                let ends = &next[place * per_client..(place + 1) * per_client];
+                self.value_client(client as u32, &mut sorted[lo..hi], lo, ends, acc, &mut out);
+            }
+        }
+        out
+    }
+
+    /// One client's records (`recs`, from `lo` in the range's records; its groups end at
+    /// `ends`), added to its sums `acc`: in scaled integers when every figure fits, else
+    /// through the decimal path.
+    fn value_client(
+        &self,
+        client: u32,
+        recs: &mut [u128],
+        lo: usize,
+        ends: &[usize],
+        acc: &mut Acc,
+        out: &mut Out,
+    ) {
+        let before = out.overs.len();
+        let mut sums = Acc::default();
+        let mut fits = true;
+        let mut start = 0usize;
+        for (ord, &end) in ends.iter().enumerate() {
+            let end = end - lo;
+            if end == start {
+                continue;
+            }
+            let group = &mut recs[start..end];
+            sort_small(group);
+            let element = self.layout.elements.get(ord).copied().unwrap_or(u16::MAX);
+            fits = fits
+                && self
+                    .value_group(element, group, &mut sums, &mut out.overs)
+                    .is_some();
+            start = end;
+        }
+        if fits {
+            merge_acc(acc, &sums, &mut out.slow.overflow);
+            return;
+        }
+        out.overs.truncate(before);
+        let layout = self.layout;
+        let range = client as usize >> layout.place_bits;
+        let rows = recs.iter().map(|&r| {
+            let (_, element) = layout.whose(range, r);
+            srow(self.simple, &self.unrank, client, element, r)
+        });
+        let mut one = Part::with_clients(1);
+        self.shared
+            .value_client(&mut one, self.ids, client, rows, false, &HashMap::new());
+        merge_acc(acc, &one.acc[0], &mut out.slow.overflow);
+        if let Some(x) = one.extra.remove(&0) {
+            out.slow.extra.insert(client, x);
+        }
+        out.slow.rejections.append(&mut one.rejections);
+        out.slow.overflow |= one.overflow;
+    }
+
+    /// One group (a client's records of `element`, in order) in scaled integers into `sums`;
+    /// `None` when a figure leaves the range.
+    #[inline]
+    fn value_group(
+        &self,
+        element: u16,
+        group: &[u128],
+        sums: &mut Acc,
+        overs: &mut Vec<Over>,
+    ) -> Option<()> {
+        let unit = self.shared.unit_code(usize::from(element));
+        let plans = &self.shared.plans.plans;
+        let (mut year, mut so_far, mut so_far_scale) = (u32::MAX, 0i64, 0u32);
+        for &r in group {
+            let (date, rank, q, row, scale) = unpack(r);
+            let provider = self.unrank.get(usize::from(rank)).copied().unwrap_or(0);
+            let id = self.simple.stateful_plan(provider, element, date);
+            let plan = plans.get(id as usize)?;
+            if year_of(date) != year {
+                (year, so_far, so_far_scale) = (year_of(date), 0, 0);
+            }
+            let mut billed = plan.billed(i64::from(q))?;
+            let mut billed_scale = match plan.increment {
+                Some((_, s)) => u32::from(s),
+                None => u32::from(scale),
+            };
+            if let Some(cap) = plan.cap {
+                let room = cap.checked_sub(so_far)?;
+                if room <= 0 || billed > room {
+                    let cap_scale = self.cap_scale.get(id as usize).copied().flatten()?;
+                    let mut over = Over {
+                        row,
+                        plan: id,
+                        excess: billed,
+                        element,
+                        scale: billed_scale as u8,
+                        partial: false,
+                    };
+                    if room <= 0 {
+                        overs.push(over);
+                        continue;
+                    }
+                    // As `split_at_cap`: a difference has the larger of the two scales.
+                    let room_scale = cap_scale.max(so_far_scale);
+                    over.excess = billed.checked_sub(room)?;
+                    over.scale = billed_scale.max(room_scale) as u8;
+                    over.partial = true;
+                    overs.push(over);
+                    (billed, billed_scale) = (room, room_scale);
+                }
+            }
+            let unrounded = plan.unrounded(so_far, billed)?;
+            let amount = round_scaled(unrounded, plan.mode, plan.decimals)?;
+            so_far = so_far.checked_add(billed)?;
+            so_far_scale = so_far_scale.max(billed_scale);
+            sums.add_line(amount, billed, unit)?;
+        }
+        Some(())
+    }
+}
+
+/// Sorts a group's records: by insertion when few (the usual case), else by the standard
+/// sort.
 #[inline]
 fn sort_small(v: &mut [u128]) {
     if v.len() > 48 {
@@ -258,24 +516,38 @@ mod tests {
     }
 
     #[test]
-    fn packed_order_is_element_date_rank_quantity_row() {
-        // The general path orders a client's stateful rows by element, date, provider,
+    fn a_groups_order_is_date_rank_quantity_row() {
+        // The general path orders a client's stateful rows of an element by date, provider,
         // quantity, then row; the decimals written never decide.
-        let a = pack(1, 5, 9, 100, 7, 3, 4);
-        assert!(pack(0, 9, 9, 999, 9, 511, 0) < a);
-        assert!(pack(1, 4, 99, 999, 9, 511, 0) < a);
-        assert!(pack(1, 5, 8, 999, 9, 511, 0) < a);
-        assert!(pack(1, 5, 9, 99, 9, 511, 0) < a);
-        assert!(pack(1, 5, 9, 100, 6, 511, 28) < a);
-        assert_eq!(unpack(a), (1, 5, 9, 100, 7, 4));
-        assert_eq!(place(a), 3);
-        // Only the client's place in its range of 512 is kept.
-        assert_eq!(place(pack(1, 5, 9, 100, 7, 512 + 300, 4)), 300);
-        let max = pack(255, 0xff_ffff, u16::MAX, u32::MAX, u32::MAX, u32::MAX, 28);
+        let layout = Layout::new(&[false, true, false, true]);
+        let rec = |date, rank, q, row, scale| {
+            layout
+                .pack(6, 3, date, rank, q, row, scale)
+                .map(|(_, r)| r)
+                .unwrap()
+        };
+        let a = rec(5, 9, 100, 7, 4);
+        assert!(rec(4, 99, 999, 9, 0) < a);
+        assert!(rec(5, 8, 999, 9, 0) < a);
+        assert!(rec(5, 9, 99, 9, 0) < a);
+        assert!(rec(5, 9, 100, 6, 28) < a);
+        assert_eq!(unpack(a), (5, 9, 100, 7, 4));
+        // Client 6 is the first of range 3 (two clients a range in tests); element 3 is the
+        // second stateful one.
+        assert_eq!(layout.pack(6, 3, 5, 9, 100, 7, 4).map(|(g, _)| g), Some(3));
+        assert_eq!(layout.whose(3, a), (6, 3));
         assert_eq!(
-            unpack(max),
-            (255, 0xff_ffff, u16::MAX, u32::MAX, u32::MAX, 28)
+            layout.whose(3, layout.pack(7, 1, 5, 9, 1, 7, 4).unwrap().1),
+            (7, 1)
         );
-        assert_eq!(place(max), 511);
+        // Elements that are never stateful, and dates beyond 24 bits, are not packed.
+        assert_eq!(layout.pack(6, 2, 5, 9, 100, 7, 4), None);
+        assert_eq!(layout.pack(6, 9, 5, 9, 100, 7, 4), None);
+        assert_eq!(layout.pack(6, 3, 1 << 24, 9, 100, 7, 4), None);
+        let max = layout
+            .pack(u32::MAX, 3, 0xff_ffff, u16::MAX, u32::MAX, u32::MAX, 28)
+            .unwrap();
+        assert_eq!(unpack(max.1), (0xff_ffff, u16::MAX, u32::MAX, u32::MAX, 28));
+        assert_eq!(layout.whose(max.0, max.1), (u32::MAX, 3));
     }
 }

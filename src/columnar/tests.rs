@@ -70,6 +70,34 @@ element = "MEDICAL"
 pass_through = true
 "#;
 
+/// 2022: a capped flat price (so two elements price by the client's year), and tiers whose
+/// first price is so large that the scaled integers overflow past one unit: such a client
+/// is valued through the decimal path.
+const NATIONAL_2022: &str = r#"schema = 1
+id = "lt-national"
+version = "2022"
+scope = "national"
+valid_from = "2022-01-01"
+valid_to = "2022-12-31"
+source = "test"
+
+[[price]]
+element = "CONSULT"
+unit_price = "3.10"
+cap_per_client_year = "6.5"
+
+[[price]]
+element = "SHELTER"
+tiers = [
+  { up_to = "1", unit_price = "900000000000000.00" },
+  { unit_price = "1.25" },
+]
+
+[[price]]
+element = "MEDICAL"
+pass_through = true
+"#;
+
 fn book(catalog: &Catalog) -> PriceBook {
     let t = |text: &str, name: &str| PricingTable::from_toml(text, Path::new(name)).unwrap();
     PriceBook::new(
@@ -78,6 +106,7 @@ fn book(catalog: &Catalog) -> PriceBook {
             t(testkit::NATIONAL, "n.toml"),
             t(PROVIDER_B, "b.toml"),
             t(NATIONAL_2023, "n23.toml"),
+            t(NATIONAL_2022, "n22.toml"),
         ],
     )
     .unwrap()
@@ -186,8 +215,37 @@ fn arb_delivery() -> impl Strategy<Value = Delivery> {
         })
 }
 
+/// Rows every one of which the fast path takes: positive quantities with at most four
+/// decimals, no stated unit; many clients, so that their stateful rows fall in many ranges.
+fn arb_clean_delivery() -> impl Strategy<Value = Delivery> {
+    (
+        (0u8..40, 0usize..3, 0usize..3),
+        (2022u16..=2024, 1u8..=12, 1u8..=28),
+        (1i64..40_000, 0u32..=4),
+    )
+        .prop_map(|((c, p, e), (y, m, d), (q, scale))| {
+            Delivery::new(
+                Date::new(y, m, d).unwrap(),
+                ProviderId::new(["PRV-A", "PRV-B", "PRV-C"][p]).unwrap(),
+                ClientId::new(&format!("C{c}")).unwrap(),
+                ElementCode::new(["CONSULT", "SHELTER", "MEDICAL"][e]).unwrap(),
+                Quantity::new(Decimal::new(q, scale)),
+            )
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The same on rows that all take the fast path: tiers and caps counted per client,
+    /// element and year across tables and providers, partial and whole rejections over caps,
+    /// clients whose figures leave the scaled integers, on 1 to 3 threads.
+    #[test]
+    fn fast_stateful_rows_equal_value_and_rollup(
+        deliveries in prop::collection::vec(arb_clean_delivery(), 0..200),
+    ) {
+        check(&deliveries);
+    }
 
     /// Per-client totals, rows valued and rejected, and every rejection with its reason equal
     /// `value` + `Rollup` by client, on data with tiers, caps, increments, several tables and
