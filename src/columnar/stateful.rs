@@ -272,9 +272,13 @@ pub(crate) fn value_fast(
     let outs = on_threads(pieces, |(ranges, first, accs)| {
         pass.value_ranges(ranges, first, accs)
     });
-    let mut overs = Vec::with_capacity(outs.iter().map(|o| o.overs.len()).sum());
-    for out in outs {
-        overs.extend_from_slice(&out.overs);
+    let mut overs: Vec<Over> = Vec::new();
+    for mut out in outs {
+        if overs.is_empty() {
+            overs = std::mem::take(&mut out.overs);
+        } else {
+            overs.extend_from_slice(&out.overs);
+        }
         part.merge_rest(out.slow);
     }
     // A row has one rejection at most: by row is the general path's order.
@@ -302,7 +306,7 @@ pub(crate) fn value_fast(
     }
 }
 
-impl Pass2<'_, '_> {
+impl<'s> Pass2<'s, '_> {
     /// The clients of `ranges`, whose sums are `accs` (from client `first` on).
     fn value_ranges(&self, ranges: std::ops::Range<usize>, first: usize, accs: &mut [Acc]) -> Out {
         let layout = self.layout;
@@ -317,24 +321,32 @@ impl Pass2<'_, '_> {
         // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
         let mut next = vec![0usize; per_client * clients + 1];
         for range in ranges {
-            scratch.clear();
-            for lists in self.fast {
-                scratch.extend_from_slice(lists.get(range).map_or(&[][..], Vec::as_slice));
-            }
-            if scratch.is_empty() {
+            let list = |lists: &'s [Vec<u128>]| lists.get(range).map_or(&[][..], Vec::as_slice);
+            // One part's list is read where it is; several are put together first.
+            let records: &[u128] = match self.fast {
+                [one] => list(one),
+                parts => {
+                    scratch.clear();
+                    for lists in parts {
+                        scratch.extend_from_slice(list(lists));
+                    }
+                    &scratch
+                }
+            };
+            if records.is_empty() {
                 continue;
             }
             // A counting sort by group: clients in order, each client's elements in order.
             next.fill(0);
-            for &r in &scratch {
+            for &r in records {
                 next[key(r) + 1] += 1;
             }
             for k in 1..next.len() {
                 next[k] += next[k - 1];
             }
             sorted.clear();
-            sorted.resize(scratch.len(), 0);
-            for &r in &scratch {
+            sorted.resize(records.len(), 0);
+            for &r in records {
                 let at = &mut next[key(r)];
                 sorted[*at] = r;
                 *at += 1;
