@@ -485,36 +485,48 @@ fn read_range<S: Sink>(
             }
         };
         let mut pos = 0;
-        let mut lines = [(0usize, 0usize, false); BATCH];
-        let mut cells: [[&[u8]; 8]; BATCH] = [[&[]; 8]; BATCH];
+        // Two batches: while one is parsed, the next one's clients' slots, touched when it
+        // was scanned, are on their way.
+        let mut lines = [[(0usize, 0usize, false); BATCH]; 2];
+        let mut cells: [[[&[u8]; 8]; BATCH]; 2] = [[[&[]; 8]; BATCH]; 2];
+        let mut counts = [0usize; 2];
         let mut slots = [usize::MAX; BATCH];
         // Software-pipelined: a batch's rows are added to their sums only after the next
         // batch has been scanned and its clients' slots touched, so that the reads of the
         // sums (touched when the batch was parsed) have had time to arrive.
         let mut parsed_rows: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
         let mut pending: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
-        while pos < upto {
+        let mut k = 0usize;
+        loop {
+            // Scan batch `k + 1` (from `pos`), then parse batch `k`.
+            let next = (k + 1) & 1;
             let mut count = 0;
             while pos < upto && count < BATCH {
+                let cells = &mut cells[next][count];
                 let (stop, plain) = if plain_ok {
-                    scan_line(data, pos, upto, d, &mut cells[count])
+                    scan_line(data, pos, upto, d, cells)
                 } else {
                     let stop = memchr::memchr(b'\n', &data[pos..upto]).map_or(upto, |i| pos + i);
                     (stop, false)
                 };
                 let client = if plain {
-                    Some(cells[count][d.client])
+                    Some(cells[d.client])
                 } else {
                     data[pos..stop].split(|&c| c == d.delimiter).nth(d.client)
                 };
                 slots[count] = client.map_or(usize::MAX, |c| interner.client_slot(c));
-                lines[count] = (pos, stop, plain);
+                lines[next][count] = (pos, stop, plain);
                 count += 1;
                 pos = stop + 1;
             }
+            counts[next] = count;
             std::hint::black_box(interner.touch_clients(&slots[..count]));
+            let now = k & 1;
+            if counts[now] == 0 && count == 0 {
+                break;
+            }
             sink.rows(interner, &mut pending);
-            for (&(a, b, plain), cells) in lines[..count].iter().zip(&cells) {
+            for (&(a, b, plain), cells) in lines[now][..counts[now]].iter().zip(&cells[now]) {
                 let parsed = if plain {
                     parse_cells(d, catalog, interner, &cells[..d.fields]).map(Some)
                 } else {
@@ -532,8 +544,10 @@ fn read_range<S: Sink>(
                     Err(b) => return Ok(Err(b)),
                 }
             }
+            counts[now] = 0;
             sink.touch(interner, &parsed_rows);
             std::mem::swap(&mut pending, &mut parsed_rows);
+            k += 1;
         }
         sink.rows(interner, &mut pending);
         if end_of_range {

@@ -227,16 +227,24 @@ const EMPTY: u32 = u32::MAX;
 
 /// A hash map from ids to numbers that keeps ids of up to 16 bytes in the table itself (one
 /// memory access and two word compares a lookup); longer ids go to an ordinary map.
+///
+/// The table is a list of buckets of two slots, one cache line each; a lookup probes its
+/// bucket's two slots, then the next bucket's (linear probing by bucket): at most half the
+/// slots are taken, so a lookup rarely reads more than the one line that
+/// [`IdMap::touch`] fetched ahead of it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdMap {
-    slots: Vec<Slot>,
+    buckets: Vec<Bucket>,
     len: usize,
     long: FxMap<Box<[u8]>, u32>,
 }
 
-/// 32 bytes aligned: a lookup reads one cache line.
+/// Two slots, a cache line.
 #[derive(Debug, Clone, Copy)]
-#[repr(align(32))]
+#[repr(align(64))]
+struct Bucket([Slot; 2]);
+
+#[derive(Debug, Clone, Copy)]
 struct Slot {
     a: u64,
     b: u64,
@@ -298,19 +306,20 @@ impl IdMap {
         if s.len() > 16 {
             return self.get_long(s);
         }
-        if self.slots.is_empty() {
+        if self.buckets.is_empty() {
             return None;
         }
         let (a, b) = Self::words(s);
-        let mask = self.slots.len() - 1;
+        let mask = self.buckets.len() - 1;
         let mut i = Self::hash(a, b, s.len()) as usize & mask;
         loop {
-            let slot = &self.slots[i];
-            if slot.id == EMPTY {
-                return None;
-            }
-            if slot.a == a && slot.b == b && slot.len as usize == s.len() {
-                return Some(slot.id);
+            for slot in &self.buckets[i].0 {
+                if slot.id == EMPTY {
+                    return None;
+                }
+                if slot.a == a && slot.b == b && slot.len as usize == s.len() {
+                    return Some(slot.id);
+                }
             }
             i = (i + 1) & mask;
         }
@@ -322,24 +331,24 @@ impl IdMap {
         self.long.get(s).copied()
     }
 
-    /// Where a lookup of `s` starts (`usize::MAX`: not in the table itself).
+    /// The bucket where a lookup of `s` starts (`usize::MAX`: not in the table itself).
     #[inline]
     pub(crate) fn slot_of(&self, s: &[u8]) -> usize {
-        if s.len() > 16 || self.slots.is_empty() {
+        if s.len() > 16 || self.buckets.is_empty() {
             return usize::MAX;
         }
         let (a, b) = Self::words(s);
-        Self::hash(a, b, s.len()) as usize & (self.slots.len() - 1)
+        Self::hash(a, b, s.len()) as usize & (self.buckets.len() - 1)
     }
 
-    /// Reads slots (from [`IdMap::slot_of`]) so that lookups soon after find them in the
+    /// Reads buckets (from [`IdMap::slot_of`]) so that lookups soon after find them in the
     /// caches: reading many in a tight loop lets their memory accesses overlap, where each
     /// lookup alone would wait for its own. Returns a word of them, to keep from the optimiser.
     #[inline]
-    pub(crate) fn touch(&self, slots: &[usize]) -> u32 {
-        slots
-            .iter()
-            .fold(0, |acc, &i| acc ^ self.slots.get(i).map_or(0, |s| s.id))
+    pub(crate) fn touch(&self, buckets: &[usize]) -> u32 {
+        buckets.iter().fold(0, |acc, &i| {
+            acc ^ self.buckets.get(i).map_or(0, |b| b.0[0].id)
+        })
     }
 
     pub(crate) fn insert(&mut self, s: &[u8], id: u32) {
@@ -347,10 +356,11 @@ impl IdMap {
             self.long.insert(s.into(), id);
             return;
         }
-        if (self.len + 1) * 2 > self.slots.len() {
-            let grown = vec![VACANT; (self.slots.len() * 2).max(64)];
-            let old = std::mem::replace(&mut self.slots, grown);
-            for slot in old.into_iter().filter(|s| s.id != EMPTY) {
+        // At most half the slots taken.
+        if self.len + 1 > self.buckets.len() {
+            let grown = vec![Bucket([VACANT; 2]); (self.buckets.len() * 2).max(32)];
+            let old = std::mem::replace(&mut self.buckets, grown);
+            for slot in old.iter().flat_map(|b| b.0).filter(|s| s.id != EMPTY) {
                 self.place(slot);
             }
         }
@@ -364,13 +374,17 @@ impl IdMap {
         self.len += 1;
     }
 
+    /// Puts `slot` in the first vacant slot of its probe sequence (the order lookups read).
     fn place(&mut self, slot: Slot) {
-        let mask = self.slots.len() - 1;
+        let mask = self.buckets.len() - 1;
         let mut i = Self::hash(slot.a, slot.b, slot.len as usize) as usize & mask;
-        while self.slots[i].id != EMPTY {
+        loop {
+            if let Some(vacant) = self.buckets[i].0.iter_mut().find(|s| s.id == EMPTY) {
+                *vacant = slot;
+                return;
+            }
             i = (i + 1) & mask;
         }
-        self.slots[i] = slot;
     }
 }
 

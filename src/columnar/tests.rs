@@ -578,3 +578,22 @@ fn a_grand_total_quantity_beyond_the_decimal_range_is_an_overflow() {
         );
     }
 }
+
+#[test]
+fn id_table_finds_every_id_it_was_given_and_no_other() {
+    // Ids of 1 to 20 bytes (longer than 16 go to the ordinary map), enough to grow the table
+    // many times and fill buckets past their two slots.
+    let id = |i: usize| format!("{}{}", "C".repeat(i % 14 + 1), i);
+    let mut map = IdMap::default();
+    for i in 0..20_000 {
+        assert_eq!(map.get(id(i).as_bytes()), None, "{i} before");
+        map.insert(id(i).as_bytes(), i as u32);
+    }
+    for i in 0..20_000 {
+        assert_eq!(map.get(id(i).as_bytes()), Some(i as u32), "{i}");
+    }
+    for i in 20_000..25_000 {
+        assert_eq!(map.get(id(i).as_bytes()), None, "{i} never given");
+    }
+    assert_eq!(map.get(b""), None);
+}
