@@ -1,5 +1,6 @@
 //! Output writers: number formatting, aligned terminal tables, CSV (plain or Excel-LT), JSON.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use aidcost::{Money, Quantity, UnitPrice};
@@ -168,9 +169,9 @@ impl<W: Write> CsvOut<W> {
     pub(crate) fn record(&mut self, cells: &[Cell]) -> csv::Result<()> {
         let excel = self.excel_lt;
         self.writer.write_record(cells.iter().map(|c| match c {
-            Cell::Text(t) => t.clone(),
-            Cell::Num(n) if excel => n.replace('.', ","),
-            Cell::Num(n) => n.clone(),
+            Cell::Text(t) => Cow::Borrowed(t.as_bytes()),
+            Cell::Num(n) if excel => Cow::Owned(n.replace('.', ",").into_bytes()),
+            Cell::Num(n) => Cow::Borrowed(n.as_bytes()),
         }))
     }
 

@@ -597,3 +597,17 @@ fn id_table_finds_every_id_it_was_given_and_no_other() {
     }
     assert_eq!(map.get(b""), None);
 }
+
+proptest! {
+    /// Ordering by the 16-byte prefix number, then by the whole string, is the strings'
+    /// order: for prefixes of each other, strings longer than 16 bytes, and zero bytes.
+    #[test]
+    fn prefix_numbers_order_as_the_strings(
+        mut v in prop::collection::vec("[AB0\u{0}]{0,20}", 0..60),
+    ) {
+        let mut want = v.clone();
+        want.sort();
+        v.sort_by(|a, b| order_prefix(a).cmp(&order_prefix(b)).then_with(|| a.cmp(b)));
+        prop_assert_eq!(v, want);
+    }
+}
