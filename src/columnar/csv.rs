@@ -514,6 +514,8 @@ fn read_range<S: Sink>(
                 } else {
                     data[pos..stop].split(|&c| c == d.delimiter).nth(d.client)
                 };
+                // Should parsing the batch before add clients and grow the table, these point
+                // elsewhere: a touch is a hint, bounds-checked, never a lookup.
                 slots[count] = client.map_or(usize::MAX, |c| interner.client_slot(c));
                 lines[next][count] = (pos, stop, plain);
                 count += 1;

@@ -874,7 +874,8 @@ impl Shared<'_> {
         }
     }
 
-    /// Pass 2 over the stateful rows of the clients `c` with `c % shares == share`.
+    /// Pass 2 over `mine`: the general stateful rows of a contiguous share of the clients,
+    /// grouped by client.
     pub(crate) fn stateful(
         &self,
         ids: &Ids,

@@ -16,8 +16,8 @@ use super::{on_threads, Ids, MIN_PARALLEL_ROWS};
 use crate::money::Quantity;
 use crate::valuation::{RejectReason, Rejection};
 
-/// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters fit the
-/// first-level cache.
+/// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters (128 KiB
+/// at most) stay in the second-level cache.
 const KEY_BITS: u32 = 14;
 
 /// How pass 1 packs a stateful row, and the range of clients it goes to.
@@ -207,7 +207,9 @@ struct Pass2<'s, 'a> {
 }
 
 /// The rows pass 1 packed (`fast`: by part, by range of clients), valued into `part`: each
-/// client's sums added to its own, the rejections (over a cap) appended in row order.
+/// client's sums added to its own, the rejections over a cap appended in row order (those of
+/// a client taken through the decimal path are appended unordered, and `Shared::result`
+/// sorts the whole list by row when it is not in order).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn value_fast(
     shared: &Shared<'_>,
