@@ -14,8 +14,10 @@
 //!    on the client's cumulative billed quantity of the element in the calendar year), at full
 //!    precision, then rounded once as the table declares.
 //!
-//! Cumulative counts (tiers, caps) are taken in a fixed order, by client, element, date and
-//! then the rest of the row, so the result does not depend on the order of the input.
+//! Cumulative counts (tiers, caps) are taken in a fixed order, by client, element, date,
+//! provider and quantity, so the result does not depend on the order of the input; rows alike
+//! in all of these (differing at most in a note, staff hours or a stated unit) are taken in
+//! input order, which decides only which of them a cap cuts.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -498,12 +500,29 @@ fn value_stateful(
     lines: &mut Vec<ValuedLine>,
     rejections: &mut Vec<Rejection>,
 ) {
-    pending.sort_by(|a, b| {
-        let (da, db) = (&deliveries[a.row], &deliveries[b.row]);
-        (da.client(), a.element, da.date(), da)
-            .cmp(&(db.client(), b.element, db.date(), db))
-            .then(a.row.cmp(&b.row))
-    });
+    // Rows alike in all of these (they differ at most in a note, staff hours or a stated
+    // unit, none of which changes a price) are taken in input order.
+    fn key<'d>(
+        d: &'d Delivery,
+        p: &Pending,
+    ) -> (
+        &'d ClientId,
+        ElementIdx,
+        Date,
+        &'d ProviderId,
+        Quantity,
+        usize,
+    ) {
+        (
+            d.client(),
+            p.element,
+            d.date(),
+            d.provider(),
+            d.quantity(),
+            p.row,
+        )
+    }
+    pending.sort_by(|a, b| key(&deliveries[a.row], a).cmp(&key(&deliveries[b.row], b)));
     let mut used: HashMap<(&ClientId, ElementIdx, u16), Quantity> = HashMap::new();
     for p in pending {
         let d = &deliveries[p.row];

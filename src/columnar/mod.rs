@@ -13,8 +13,7 @@
 //! table's rounding applied exactly in integers; a row or a client whose figures do not fit
 //! goes through the general path's decimal helpers instead. Tiers and caps are counted per
 //! client, element and calendar year in the general path's fixed order (client, element,
-//! date, provider, quantity, row; rows equal in all of these but a stated unit, staff hours or
-//! note are taken by row, where the general path would compare those too).
+//! date, provider, quantity, then input row).
 //!
 //! ```
 //! use aidcost::columnar::{value_by_client, Columns, ColumnarOptions};
