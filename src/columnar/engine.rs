@@ -309,6 +309,26 @@ impl Part {
         }
     }
 
+    /// Adds row `row` of quantity `q` as a simple line when `slot` takes it (0 < q <= qmax,
+    /// in one comparison); else lists it in `others`, for the checked paths.
+    #[inline(always)]
+    pub(crate) fn add_simple_or_list(
+        &mut self,
+        slot: &SimpleSlot,
+        client: u32,
+        q: i64,
+        row: usize,
+        others: &mut Vec<u32>,
+    ) {
+        if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
+            let billed = slot.billed(q);
+            let cents = (billed * slot.price + 500_000) / 1_000_000;
+            self.add_simple(client, cents, billed, 1 << slot.unit_shift);
+        } else {
+            others.push(row as u32);
+        }
+    }
+
     /// Moves the simple sums into the checked ones; false when some client had so many
     /// simple lines that its words may have carried (the caller then values again with
     /// checks).

@@ -838,13 +838,7 @@ fn value_columns(
                         .zip(&columns.quantity[start..end]);
                     for (k, ((&client, &element), &q)) in rows.enumerate() {
                         let slot = block.get(usize::from(element)).copied().unwrap_or_default();
-                        if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
-                            let billed = slot.billed(q);
-                            let cents = (billed * slot.price + 500_000) / 1_000_000;
-                            part.add_simple(client, cents, billed, 1 << slot.unit_shift);
-                        } else {
-                            others.push((start + k) as u32);
-                        }
+                        part.add_simple_or_list(&slot, client, q, start + k, &mut others);
                     }
                 }
                 Some(simple) => {
@@ -856,14 +850,7 @@ fn value_columns(
                         .zip(&columns.quantity[start..end]);
                     for (k, ((((&client, &provider), &element), &date), &q)) in rows.enumerate() {
                         let slot = simple.slot(provider, element, date);
-                        // 0 < q <= qmax, in one comparison.
-                        if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
-                            let billed = slot.billed(q);
-                            let cents = (billed * slot.price + 500_000) / 1_000_000;
-                            part.add_simple(client, cents, billed, 1 << slot.unit_shift);
-                        } else {
-                            others.push((start + k) as u32);
-                        }
+                        part.add_simple_or_list(&slot, client, q, start + k, &mut others);
                     }
                 }
                 None => others.extend(start as u32..end as u32),
