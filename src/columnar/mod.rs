@@ -438,11 +438,18 @@ impl Interner {
         me
     }
 
-    #[inline]
+    /// The number of client `s`, interning it when new. The lookup is inlined into the
+    /// reader's loop; a new id (validated once) is not.
+    #[inline(always)]
     pub(crate) fn client(&mut self, s: &[u8]) -> Result<u32> {
-        if let Some(i) = self.clients.get(s) {
-            return Ok(i);
+        match self.clients.get(s) {
+            Some(i) => Ok(i),
+            None => self.new_client(s),
         }
+    }
+
+    #[inline(never)]
+    fn new_client(&mut self, s: &[u8]) -> Result<u32> {
         let id = ClientId::new(utf8(s)?)?;
         let i = u32::try_from(self.ids.clients.len())
             .ok()
@@ -465,11 +472,17 @@ impl Interner {
         self.clients.touch(slots)
     }
 
-    #[inline]
+    /// As [`Interner::client`], for providers.
+    #[inline(always)]
     pub(crate) fn provider(&mut self, s: &[u8]) -> Result<u16> {
-        if let Some(i) = self.providers.get(s) {
-            return Ok(i as u16);
+        match self.providers.get(s) {
+            Some(i) => Ok(i as u16),
+            None => self.new_provider(s),
         }
+    }
+
+    #[inline(never)]
+    fn new_provider(&mut self, s: &[u8]) -> Result<u16> {
         let id = ProviderId::new(utf8(s)?)?;
         let i = u16::try_from(self.ids.providers.len()).map_err(|_| too_many("providers"))?;
         self.ids.providers.push(id);
@@ -477,11 +490,17 @@ impl Interner {
         Ok(i)
     }
 
-    #[inline]
+    /// As [`Interner::client`], for elements.
+    #[inline(always)]
     pub(crate) fn element(&mut self, s: &[u8]) -> Result<u16> {
-        if let Some(i) = self.elements.get(s) {
-            return Ok(i as u16);
+        match self.elements.get(s) {
+            Some(i) => Ok(i as u16),
+            None => self.new_element(s),
         }
+    }
+
+    #[inline(never)]
+    fn new_element(&mut self, s: &[u8]) -> Result<u16> {
         let id = ElementCode::new(utf8(s)?)?;
         let i = u16::try_from(self.ids.elements.len()).map_err(|_| too_many("elements"))?;
         self.ids.elements.push(id);
