@@ -112,12 +112,17 @@ fn book(catalog: &Catalog) -> PriceBook {
     .unwrap()
 }
 
-fn general(deliveries: &[Delivery], catalog: &Catalog, book: &PriceBook) -> ByClient {
-    let cx = Context {
+/// The context of the tests: no client register.
+fn context<'a>(catalog: &'a Catalog, book: &'a PriceBook) -> Context<'a> {
+    Context {
         catalog,
         book,
         clients: None,
-    };
+    }
+}
+
+fn general(deliveries: &[Delivery], catalog: &Catalog, book: &PriceBook) -> ByClient {
+    let cx = context(catalog, book);
     let v = value(deliveries, cx, ValuationOptions::default()).unwrap();
     let mut rollup = Rollup::new(&[GroupBy::Client]).unwrap();
     rollup
@@ -176,11 +181,7 @@ fn check(deliveries: &[Delivery]) {
     let book = book(&catalog);
     let expected = general(deliveries, &catalog, &book);
     let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
-    let cx = Context {
-        catalog: &catalog,
-        book: &book,
-        clients: None,
-    };
+    let cx = context(&catalog, &book);
     for threads in [1, 2, 3] {
         let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads)).unwrap();
         assert_same(&fast, &expected);
@@ -319,11 +320,7 @@ fn csv_case(name: &str, text: &str, options: CsvOptions) {
     let path = write(name, text.as_bytes());
     let deliveries = crate::load_deliveries(&path, options).unwrap();
     let expected = general(&deliveries, &catalog, &book);
-    let cx = Context {
-        catalog: &catalog,
-        book: &book,
-        clients: None,
-    };
+    let cx = context(&catalog, &book);
     for threads in [1, 2, 4] {
         let fast = super::csv::fast_csv(&path, options, cx, ColumnarOptions::threads(threads))
             .unwrap()
@@ -371,11 +368,7 @@ fn fast_reader_takes_every_dialect() {
 fn anything_unsure_goes_to_the_general_reader_and_its_exact_error() {
     let catalog = testkit::catalog();
     let book = book(&catalog);
-    let cx = Context {
-        catalog: &catalog,
-        book: &book,
-        clients: None,
-    };
+    let cx = context(&catalog, &book);
     let quoted = write(
         "quoted.csv",
         b"date,provider,client,element,quantity\n2024-03-01,PRV-A,\"C1\",CONSULT,1\n",
@@ -516,7 +509,7 @@ proptest! {
         }
         let catalog = testkit::catalog();
         let book = book(&catalog);
-        let cx = Context { catalog: &catalog, book: &book, clients: None };
+        let cx = context(&catalog, &book);
         let path = write(&format!("awkward-{case}.csv"), text.as_bytes());
         let want = crate::load_deliveries(&path, CsvOptions::detect());
         let good = lines.iter().all(|(_, _, bad)| !bad);
@@ -546,11 +539,7 @@ proptest! {
 fn a_grand_total_quantity_beyond_the_decimal_range_is_an_overflow() {
     let catalog = testkit::catalog();
     let book = book(&catalog);
-    let cx = Context {
-        catalog: &catalog,
-        book: &book,
-        clients: None,
-    };
+    let cx = context(&catalog, &book);
     // 1e27 each: 80 clients together pass the decimal maximum, about 7.9e28.
     let big = "1000000000000000000000000000";
     let deliveries: Vec<Delivery> = (0..80)
