@@ -2,9 +2,13 @@
 //! totals it by client, timing each run; prints the best time, the peak resident memory and
 //! (with `--out`) the totals by client as `client,amount`.
 //!
+//! `--threads` takes one count or several (`1,2`): with several, the runs take them in turn
+//! (1, 2, 1, 2, …), so that a busy moment of the machine falls on each alike, and one line is
+//! printed per count. The totals must agree across the counts.
+//!
 //! ```sh
 //! cargo run --release --example scale -- --tables bench-data/tables-flat \
-//!     --deliveries bench-data/deliveries.csv --threads 1 --runs 5 [--out totals.csv]
+//!     --deliveries bench-data/deliveries.csv --threads 1,2 --runs 5 [--out totals.csv]
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -13,7 +17,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aidcost::columnar::{value_by_client, ColumnarOptions, Columns};
+use aidcost::columnar::{value_by_client, ByClient, ColumnarOptions, Columns};
 use aidcost::{Catalog, Context, CsvOptions, PriceBook};
 
 fn peak_rss_kib() -> Option<u64> {
@@ -25,7 +29,7 @@ fn peak_rss_kib() -> Option<u64> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tables = PathBuf::from("bench-data/tables-flat");
     let mut deliveries = PathBuf::from("bench-data/deliveries.csv");
-    let mut threads = 1usize;
+    let mut threads = vec![1usize];
     let mut runs = 5usize;
     let mut out: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
@@ -34,7 +38,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match a.as_str() {
             "--tables" => tables = val()?.into(),
             "--deliveries" => deliveries = val()?.into(),
-            "--threads" => threads = val()?.parse()?,
+            "--threads" => {
+                threads = val()?
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?;
+            }
             "--runs" => runs = val()?.parse()?,
             "--out" => out = Some(val()?.into()),
             other => return Err(format!("unknown argument {other}").into()),
@@ -51,27 +60,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         book: &book,
         clients: None,
     };
-    let mut best = Duration::MAX;
-    let mut result = None;
-    for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let r = value_by_client(&columns, cx, ColumnarOptions::threads(threads))?;
-        best = best.min(t.elapsed());
-        result = Some(r);
+    let mut best = vec![Duration::MAX; threads.len()];
+    // The last round's result of the first count, and each other count's compared with it.
+    let mut first: Option<ByClient> = None;
+    let runs = runs.max(1);
+    for round in 1..=runs {
+        for (k, &t) in threads.iter().enumerate() {
+            let started = Instant::now();
+            let r = value_by_client(&columns, cx, ColumnarOptions::threads(t))?;
+            best[k] = best[k].min(started.elapsed());
+            match &first {
+                _ if round < runs => {}
+                None => first = Some(r),
+                Some(f) if f.total() != r.total() || f.by_client() != r.by_client() => {
+                    return Err(
+                        format!("{t} threads: the totals differ from the first count's").into(),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
     }
-    let r = result.ok_or("no run")?;
+    let r = first.ok_or("no thread count")?;
     let rss = peak_rss_kib().unwrap_or(0);
-    println!(
-        "rows {} clients {} threads {threads} load {:.3} s best {:.4} s total {} valued {} rejected {} column_bytes {} peak_rss_kib {rss}",
-        columns.len(),
-        columns.clients(),
-        load.as_secs_f64(),
-        best.as_secs_f64(),
-        r.total(),
-        r.rows_valued(),
-        r.rows_rejected(),
-        columns.column_bytes(),
-    );
+    for (t, best) in threads.iter().zip(best) {
+        println!(
+            "rows {} clients {} threads {t} load {:.3} s best {:.4} s total {} valued {} rejected {} column_bytes {} peak_rss_kib {rss}",
+            columns.len(),
+            columns.clients(),
+            load.as_secs_f64(),
+            best.as_secs_f64(),
+            r.total(),
+            r.rows_valued(),
+            r.rows_rejected(),
+            columns.column_bytes(),
+        );
+    }
     if let Some(path) = out {
         let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
         writeln!(w, "client,amount")?;
