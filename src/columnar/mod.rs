@@ -48,6 +48,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::catalog::Catalog;
 use crate::delivery::Delivery;
@@ -696,6 +697,45 @@ pub(crate) fn on_threads<I: Send, R: Send>(items: Vec<I>, f: impl Fn(I) -> R + S
     })
 }
 
+/// Rows `0..n` handed out in pieces to whichever thread asks next: a thread that the machine
+/// slows down takes fewer pieces, where fixed equal shares would make the others wait for it.
+/// Pass 1's sums do not depend on which thread adds a row, and its other outputs are ordered
+/// afterwards by row.
+struct Pieces {
+    n: usize,
+    size: usize,
+    next: AtomicUsize,
+}
+
+impl Pieces {
+    /// Pieces for `threads` threads: one, the whole, for one thread; else about 16 per thread
+    /// (whole chunks of [`CHUNK`] rows when there are enough).
+    fn new(n: usize, threads: usize) -> Self {
+        let size = if threads <= 1 {
+            n.max(1)
+        } else {
+            let size = n.div_ceil(threads * 16);
+            if size >= CHUNK {
+                size.next_multiple_of(CHUNK)
+            } else {
+                size.max(1)
+            }
+        };
+        Self {
+            n,
+            size,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next piece's rows, `None` when all are handed out.
+    fn next(&self) -> Option<(usize, usize)> {
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        let lo = k.checked_mul(self.size).filter(|&lo| lo < self.n)?;
+        Some((lo, lo.saturating_add(self.size).min(self.n)))
+    }
+}
+
 /// Splits `items` into `threads` contiguous pieces (one when they are few) and runs
 /// `f(index of the piece's first item, piece)` on each, each piece on a thread of its own;
 /// the results in order.
@@ -790,7 +830,8 @@ fn value_columns(
     let layout = simple
         .as_ref()
         .map(|s| stateful::Layout::new(&s.stateful_elements()));
-    let pass1 = |lo: usize, hi: usize| -> Part {
+    // Pass 1 on each thread: the rows of the pieces `take` hands out, until none is left.
+    let pass1 = |take: &Pieces| -> Part {
         let clients = columns.ids.clients.len();
         let mut part = match &layout {
             Some(layout) => Part::with_simple(clients, layout.ranges(clients)),
@@ -844,61 +885,72 @@ fn value_columns(
         // In chunks: the simple rows in a tight loop, the others after them (the order of
         // adding does not change a sum; stateful rows and rejections are ordered later).
         let mut others: Vec<u32> = Vec::with_capacity(CHUNK);
-        let mut start = lo;
-        while start < hi {
-            let end = (start + CHUNK).min(hi);
-            match &simple {
-                Some(simple) if simple.uniform().is_some() => {
-                    // One price block for every provider and date: the element decides.
-                    let block = simple.uniform().unwrap_or_default();
-                    let rows = columns.client[start..end]
-                        .iter()
-                        .zip(&columns.element[start..end])
-                        .zip(&columns.quantity[start..end]);
-                    for (k, ((&client, &element), &q)) in rows.enumerate() {
-                        let slot = block.get(usize::from(element)).copied().unwrap_or_default();
-                        part.add_simple_or_list(&slot, client, q, start + k, &mut others);
+        while let Some((lo, hi)) = take.next() {
+            let mut start = lo;
+            while start < hi {
+                let end = (start + CHUNK).min(hi);
+                match &simple {
+                    Some(simple) if simple.uniform().is_some() => {
+                        // One price block for every provider and date: the element decides.
+                        let block = simple.uniform().unwrap_or_default();
+                        let rows = columns.client[start..end]
+                            .iter()
+                            .zip(&columns.element[start..end])
+                            .zip(&columns.quantity[start..end]);
+                        for (k, ((&client, &element), &q)) in rows.enumerate() {
+                            let slot = block.get(usize::from(element)).copied().unwrap_or_default();
+                            part.add_simple_or_list(&slot, client, q, start + k, &mut others);
+                        }
                     }
-                }
-                Some(simple) => {
-                    let rows = columns.client[start..end]
-                        .iter()
-                        .zip(&columns.provider[start..end])
-                        .zip(&columns.element[start..end])
-                        .zip(&columns.date[start..end])
-                        .zip(&columns.quantity[start..end]);
-                    for (k, ((((&client, &provider), &element), &date), &q)) in rows.enumerate() {
-                        let slot = simple.slot(provider, element, date);
-                        part.add_simple_or_list(&slot, client, q, start + k, &mut others);
+                    Some(simple) => {
+                        let rows = columns.client[start..end]
+                            .iter()
+                            .zip(&columns.provider[start..end])
+                            .zip(&columns.element[start..end])
+                            .zip(&columns.date[start..end])
+                            .zip(&columns.quantity[start..end]);
+                        for (k, ((((&client, &provider), &element), &date), &q)) in rows.enumerate()
+                        {
+                            let slot = simple.slot(provider, element, date);
+                            part.add_simple_or_list(&slot, client, q, start + k, &mut others);
+                        }
                     }
+                    None => others.extend(start as u32..end as u32),
                 }
-                None => others.extend(start as u32..end as u32),
-            }
-            for &i in &others {
-                let i = i as usize;
-                if let (Some(simple), Some(layout)) = (&simple, &layout) {
-                    // Tiers and caps in scaled integers: set aside for pass 2 by client.
-                    let (q, provider) = (columns.quantity[i], columns.provider[i]);
-                    let (element, date) = (columns.element[i], columns.date[i]);
-                    let plan = simple.stateful_plan(provider, element, date);
-                    let rank = rank.get(usize::from(provider));
-                    if let (true, Some(&rank)) = (plan != NO_PLAN && q > 0, rank) {
-                        let packed = u32::try_from(q).ok().and_then(|q| {
-                            let scale = columns.scale[i];
-                            layout.pack(columns.client[i], element, date, rank, q, i as u32, scale)
-                        });
-                        if let Some((range, rec)) = packed {
-                            if let Some(list) = part.fast.get_mut(range) {
-                                list.push(rec);
-                                continue;
+                for &i in &others {
+                    let i = i as usize;
+                    if let (Some(simple), Some(layout)) = (&simple, &layout) {
+                        // Tiers and caps in scaled integers: set aside for pass 2 by client.
+                        let (q, provider) = (columns.quantity[i], columns.provider[i]);
+                        let (element, date) = (columns.element[i], columns.date[i]);
+                        let plan = simple.stateful_plan(provider, element, date);
+                        let rank = rank.get(usize::from(provider));
+                        if let (true, Some(&rank)) = (plan != NO_PLAN && q > 0, rank) {
+                            let packed = u32::try_from(q).ok().and_then(|q| {
+                                let scale = columns.scale[i];
+                                layout.pack(
+                                    columns.client[i],
+                                    element,
+                                    date,
+                                    rank,
+                                    q,
+                                    i as u32,
+                                    scale,
+                                )
+                            });
+                            if let Some((range, rec)) = packed {
+                                if let Some(list) = part.fast.get_mut(range) {
+                                    list.push(rec);
+                                    continue;
+                                }
                             }
                         }
                     }
+                    other(&mut part, &mut adds, i);
                 }
-                other(&mut part, &mut adds, i);
+                others.clear();
+                start = end;
             }
-            others.clear();
-            start = end;
         }
         part.add_plain(&adds);
         if simple.is_some() && !part.fold_simple(shared.units()) {
@@ -908,11 +960,8 @@ fn value_columns(
         part
     };
     let shares = if n < MIN_PARALLEL_ROWS { 1 } else { threads };
-    let chunk = n.div_ceil(shares).max(1);
-    let ranges: Vec<(usize, usize)> = (0..shares)
-        .map(|t| ((t * chunk).min(n), ((t + 1) * chunk).min(n)))
-        .collect();
-    let mut parts: Vec<Part> = on_threads(ranges, |(lo, hi)| pass1(lo, hi));
+    let pieces = Pieces::new(n, shares);
+    let mut parts: Vec<Part> = on_threads(vec![(); shares], |()| pass1(&pieces));
     let fast: Vec<Vec<Vec<u128>>> = parts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.fast))

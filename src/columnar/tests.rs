@@ -600,3 +600,41 @@ proptest! {
         prop_assert_eq!(v, want);
     }
 }
+
+#[test]
+fn pieces_hand_out_every_row_once() {
+    for n in [0, 1, 5, 31, 4_095, 4_096, 70_001, 1_000_003] {
+        for threads in 1..=4 {
+            // One thread asking: contiguous pieces from row 0 to row n, then nothing.
+            let pieces = Pieces::new(n, threads);
+            let mut next = 0;
+            let mut count = 0;
+            while let Some((lo, hi)) = pieces.next() {
+                assert_eq!(lo, next, "n {n}, threads {threads}");
+                assert!(hi > lo, "an empty piece: n {n}, threads {threads}");
+                next = hi;
+                count += 1;
+            }
+            assert_eq!(next, n, "n {n}, threads {threads}");
+            assert!(pieces.next().is_none());
+            if threads == 1 {
+                assert!(count <= 1, "one thread takes the rows whole");
+            } else if n >= threads * 16 {
+                assert!(count >= threads * 8, "{count} pieces for {threads} threads");
+            }
+            // Several threads asking at once: together, every row once.
+            let pieces = Pieces::new(n, threads);
+            let mut got: Vec<(usize, usize)> = on_threads(vec![(); threads], |()| {
+                std::iter::from_fn(|| pieces.next()).collect::<Vec<_>>()
+            })
+            .concat();
+            got.sort_unstable();
+            let mut next = 0;
+            for (lo, hi) in got {
+                assert_eq!(lo, next);
+                next = hi;
+            }
+            assert_eq!(next, n);
+        }
+    }
+}
