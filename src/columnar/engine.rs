@@ -284,13 +284,45 @@ impl Simple {
 
 impl Part {
     /// Room for simple lines of `n` clients, and lists for stateful rows of `ranges` ranges
-    /// of clients.
+    /// of clients. The checked sums of the `n` clients are made on first use: a share of the
+    /// rows with only simple lines never needs them (see [`Part::merge_simple`]).
     pub(crate) fn with_simple(n: usize, ranges: usize) -> Self {
         Self {
             simple: vec![[0; 2]; n],
             fast: vec![Vec::new(); ranges],
-            ..Self::with_clients(n)
+            clients: n,
+            ..Self::default()
         }
+    }
+
+    /// Adds the simple sums of `others` (over the same client numbering) to these, the clients
+    /// split into `threads` pieces added at once. A client's words add as its lines would
+    /// have: the cents with a carry that only more than 2¹⁶ lines can cause, which
+    /// [`Part::fold_simple`] then detects by the count of lines; the unit bits by union.
+    pub(crate) fn merge_simple(&mut self, others: &mut [Part], threads: usize) {
+        const CENTS: u64 = (1 << CENTS_BITS) - 1;
+        let theirs: Vec<Vec<[u64; 2]>> = others
+            .iter_mut()
+            .map(|p| {
+                self.simple_lines += p.simple_lines;
+                p.simple_lines = 0;
+                std::mem::take(&mut p.simple)
+            })
+            .collect();
+        if self.simple.len() < theirs.iter().map(Vec::len).max().unwrap_or(0) {
+            // Not met: every share has room for every client.
+            self.overflow = true;
+            return;
+        }
+        super::in_pieces(&mut self.simple, threads, |lo, mine| {
+            for other in &theirs {
+                let other = other.get(lo..).unwrap_or(&[]);
+                for (a, b) in mine.iter_mut().zip(other) {
+                    a[0] = a[0].wrapping_add(b[0] & CENTS) | (b[0] & !CENTS);
+                    a[1] = a[1].wrapping_add(b[1]);
+                }
+            }
+        });
     }
 
     /// Adds a simple line (see [`Simple`]): the cents and the unit bit to the client's first
@@ -334,6 +366,9 @@ impl Part {
     /// checks).
     pub(crate) fn fold_simple(&mut self, units: usize) -> bool {
         let simple = std::mem::take(&mut self.simple);
+        if self.acc.len() < simple.len() {
+            self.acc.resize(simple.len(), Acc::default());
+        }
         let mut counted = 0u64;
         for (c, w) in simple.iter().enumerate() {
             let lines = w[1] & ((1 << LINE_BITS) - 1);
@@ -517,12 +552,15 @@ pub(crate) struct Part {
     /// Rows priced by tiers or caps in scaled integers (see [`Simple::stateful_plan`]), set
     /// aside for [`super::stateful`] as packed records, by range of clients.
     pub(crate) fast: Vec<Vec<u128>>,
+    /// The clients `acc` is for, when it is made on first use (see [`Part::with_simple`]).
+    clients: usize,
 }
 
 impl Part {
     pub(crate) fn with_clients(n: usize) -> Self {
         Self {
             acc: vec![Acc::default(); n],
+            clients: n,
             ..Self::default()
         }
     }
@@ -530,7 +568,7 @@ impl Part {
     #[inline(always)]
     fn add(&mut self, client: u32, amount: i64, billed: i64, unit: u8) {
         let Some(a) = self.acc.get_mut(client as usize) else {
-            self.overflow = true;
+            self.add_first(client, amount, billed, unit);
             return;
         };
         match (
@@ -550,6 +588,19 @@ impl Part {
         } else {
             MIXED
         };
+    }
+
+    /// [`Part::add`] when the client has no sums: the first line of a part whose sums are
+    /// made on first use makes them; any other client is out of range.
+    #[cold]
+    #[inline(never)]
+    fn add_first(&mut self, client: u32, amount: i64, billed: i64, unit: u8) {
+        if self.acc.len() < self.clients && (client as usize) < self.clients {
+            self.acc.resize(self.clients, Acc::default());
+            self.add(client, amount, billed, unit);
+        } else {
+            self.overflow = true;
+        }
     }
 
     /// Adds one line.
@@ -579,7 +630,7 @@ impl Part {
     /// bits of the client number): the sums of each range fit the caches and the page tables'
     /// caches, where a random walk over all clients' sums would wait on memory at every row.
     pub(crate) fn add_all(&mut self, adds: &[Add]) {
-        let bits = usize::BITS - self.acc.len().leading_zeros();
+        let bits = usize::BITS - self.acc.len().max(self.clients).leading_zeros();
         let shift = bits.saturating_sub(6);
         let mut count = [0u32; 65];
         for a in adds {

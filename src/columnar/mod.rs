@@ -953,15 +953,19 @@ fn value_columns(
             }
         }
         part.add_plain(&adds);
-        if simple.is_some() && !part.fold_simple(shared.units()) {
-            part.overflow = true;
-            part.simple_wrapped = true;
-        }
         part
     };
     let shares = if n < MIN_PARALLEL_ROWS { 1 } else { threads };
     let pieces = Pieces::new(n, shares);
     let mut parts: Vec<Part> = on_threads(vec![(); shares], |()| pass1(&pieces));
+    if let Some((first, rest)) = parts.split_first_mut().filter(|_| simple.is_some()) {
+        // The simple sums of every share in the first's, then into its checked sums.
+        first.merge_simple(rest, threads);
+        if !first.fold_simple(shared.units()) {
+            first.overflow = true;
+            first.simple_wrapped = true;
+        }
+    }
     let fast: Vec<Vec<Vec<u128>>> = parts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.fast))
