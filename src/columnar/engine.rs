@@ -361,45 +361,50 @@ impl Part {
         }
     }
 
-    /// Moves the simple sums into the checked ones; false when some client had so many
-    /// simple lines that its words may have carried (the caller then values again with
-    /// checks).
-    pub(crate) fn fold_simple(&mut self, units: usize) -> bool {
+    /// Moves the simple sums into the checked ones, the clients split into `threads` pieces
+    /// moved at once; false when some client had so many simple lines that its words may have
+    /// carried (the caller then values again with checks).
+    pub(crate) fn fold_simple(&mut self, units: usize, threads: usize) -> bool {
         let simple = std::mem::take(&mut self.simple);
         if self.acc.len() < simple.len() {
             self.acc.resize(simple.len(), Acc::default());
         }
-        let mut counted = 0u64;
-        for (c, w) in simple.iter().enumerate() {
-            let lines = w[1] & ((1 << LINE_BITS) - 1);
-            counted += lines;
-            if lines == 0 {
-                continue;
-            }
-            let cents = (w[0] & ((1 << CENTS_BITS) - 1)) as i64;
-            let quantity = (w[1] >> LINE_BITS) as i64;
-            let bits = w[0] >> CENTS_BITS;
-            let unit = if bits.count_ones() == 1 {
-                bits.trailing_zeros() as u8 + 1
-            } else {
-                MIXED
-            };
-            let Some(a) = self.acc.get_mut(c) else {
-                self.overflow = true;
-                continue;
-            };
-            let theirs = Acc {
-                amount: 0,
-                cents,
-                quantity,
-                lines: lines as u32,
-                unit: if usize::from(unit) <= units || unit == MIXED {
-                    unit
+        let pieces = super::in_pieces(&mut self.acc, threads, |lo, accs| {
+            let (mut counted, mut overflow) = (0u64, false);
+            let words = simple.get(lo..).unwrap_or(&[]);
+            for (a, w) in accs.iter_mut().zip(words) {
+                let lines = w[1] & ((1 << LINE_BITS) - 1);
+                counted += lines;
+                if lines == 0 {
+                    continue;
+                }
+                let cents = (w[0] & ((1 << CENTS_BITS) - 1)) as i64;
+                let quantity = (w[1] >> LINE_BITS) as i64;
+                let bits = w[0] >> CENTS_BITS;
+                let unit = if bits.count_ones() == 1 {
+                    bits.trailing_zeros() as u8 + 1
                 } else {
                     MIXED
-                },
-            };
-            merge_acc(a, &theirs, &mut self.overflow);
+                };
+                let theirs = Acc {
+                    amount: 0,
+                    cents,
+                    quantity,
+                    lines: lines as u32,
+                    unit: if usize::from(unit) <= units || unit == MIXED {
+                        unit
+                    } else {
+                        MIXED
+                    },
+                };
+                merge_acc(a, &theirs, &mut overflow);
+            }
+            (counted, overflow)
+        });
+        let mut counted = 0u64;
+        for (c, o) in pieces {
+            counted += c;
+            self.overflow |= o;
         }
         counted == self.simple_lines
     }
@@ -1197,10 +1202,8 @@ impl Shared<'_> {
             return Err(overflow());
         }
         let extra = &part.extra;
-        let all = part.acc.len();
         let pieces = super::in_pieces(&mut part.acc, threads, |lo, accs| {
-            // The first piece's list becomes the whole list: room for every client.
-            let mut clients = Vec::with_capacity(if lo == 0 { all } else { accs.len() });
+            let mut clients = Vec::with_capacity(accs.len());
             let mut lines = 0u64;
             let mut total = 0i128;
             let mut total_extra = Decimal::ZERO;
@@ -1244,17 +1247,13 @@ impl Shared<'_> {
                 .ok_or_else(overflow)?;
             Ok((clients, lines, total, total_extra, quantities))
         });
-        let mut clients = Vec::new();
+        let mut clients = Vec::with_capacity(pieces.len());
         let (mut lines, mut total, mut total_extra) = (0u64, 0i128, Decimal::ZERO);
         let mut quantities = Decimal::ZERO;
         for piece in pieces {
             let (c, l, t, x, q) = piece?;
             quantities = quantities.checked_add(q).ok_or_else(overflow)?;
-            if clients.is_empty() {
-                clients = c;
-            } else {
-                clients.extend(c);
-            }
+            clients.push(c);
             lines += l;
             total = total.checked_add(t).ok_or_else(overflow)?;
             total_extra = total_extra.checked_add(x).ok_or_else(overflow)?;

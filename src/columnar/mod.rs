@@ -104,8 +104,9 @@ pub struct ByClient {
     rows_rejected: u64,
     total: Money,
     rejections: Vec<Rejection>,
-    /// Every client with at least one line, in no particular order.
-    clients: Vec<(ClientId, Totals)>,
+    /// Every client with at least one line, in no particular order, in the pieces the
+    /// threads built (one list, when they were joined).
+    clients: Vec<Vec<(ClientId, Totals)>>,
 }
 
 impl ByClient {
@@ -131,11 +132,11 @@ impl ByClient {
     }
     /// The number of clients with at least one line.
     pub fn len(&self) -> usize {
-        self.clients.len()
+        self.clients.iter().map(Vec::len).sum()
     }
     /// True when no client has a line.
     pub fn is_empty(&self) -> bool {
-        self.clients.is_empty()
+        self.clients.iter().all(Vec::is_empty)
     }
     /// The totals of each client with at least one line, by client id.
     pub fn by_client(&self) -> Vec<(&ClientId, &Totals)> {
@@ -144,6 +145,7 @@ impl ByClient {
         let mut all: Vec<(u128, &ClientId, &Totals)> = self
             .clients
             .iter()
+            .flatten()
             .map(|(c, t)| (order_prefix(c.as_str()), c, t))
             .collect();
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
@@ -156,7 +158,7 @@ impl ByClient {
     /// [`Error::Overflow`] when the grand total leaves the decimal range.
     pub fn to_rollup(&self) -> Result<Rollup> {
         let mut rollup = Rollup::new(&[GroupBy::Client])?;
-        for (client, totals) in &self.clients {
+        for (client, totals) in self.clients.iter().flatten() {
             rollup.add_client_totals(client.clone(), *totals)?;
         }
         Ok(rollup)
@@ -176,7 +178,7 @@ impl ByClient {
             rows_rejected: v.rows_rejected(),
             total: v.total(),
             rejections: v.rejections().to_vec(),
-            clients,
+            clients: vec![clients],
         }
     }
 }
@@ -961,7 +963,7 @@ fn value_columns(
     if let Some((first, rest)) = parts.split_first_mut().filter(|_| simple.is_some()) {
         // The simple sums of every share in the first's, then into its checked sums.
         first.merge_simple(rest, threads);
-        if !first.fold_simple(shared.units()) {
+        if !first.fold_simple(shared.units(), threads) {
             first.overflow = true;
             first.simple_wrapped = true;
         }
