@@ -6,9 +6,14 @@
 //! (1, 2, 1, 2, …), so that a busy moment of the machine falls on each alike, and one line is
 //! printed per count. The totals must agree across the counts.
 //!
+//! With `--serve`, it loads the file, prints `ready`, and then runs once for each line of its
+//! standard input (a thread count), printing that run's seconds; at the end of the input, the
+//! lines above for the counts it was asked for. A benchmark can so take turns between this
+//! and another program, run by run.
+//!
 //! ```sh
 //! cargo run --release --example scale -- --tables bench-data/tables-flat \
-//!     --deliveries bench-data/deliveries.csv --threads 1,2 --runs 5 [--out totals.csv]
+//!     --deliveries bench-data/deliveries.csv --threads 1,2 --runs 5 [--out totals.csv] [--serve]
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -32,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut threads = vec![1usize];
     let mut runs = 5usize;
     let mut out: Option<PathBuf> = None;
+    let mut serve = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -46,6 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             "--runs" => runs = val()?.parse()?,
             "--out" => out = Some(val()?.into()),
+            "--serve" => serve = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -60,30 +67,59 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         book: &book,
         clients: None,
     };
-    let mut best = vec![Duration::MAX; threads.len()];
-    // The last round's result of the first count, and each other count's compared with it.
-    let mut first: Option<ByClient> = None;
-    let runs = runs.max(1);
-    for round in 1..=runs {
-        for (k, &t) in threads.iter().enumerate() {
-            let started = Instant::now();
-            let r = value_by_client(&columns, cx, ColumnarOptions::threads(t))?;
-            best[k] = best[k].min(started.elapsed());
-            match &first {
-                _ if round < runs => {}
-                None => first = Some(r),
-                Some(f) if f.total() != r.total() || f.by_client() != r.by_client() => {
-                    return Err(
-                        format!("{t} threads: the totals differ from the first count's").into(),
-                    )
-                }
-                Some(_) => {}
+    let mut best: Vec<Duration> = Vec::new();
+    // The last result of each count; all must agree.
+    let mut last: Vec<Option<ByClient>> = Vec::new();
+    let mut counts: Vec<usize> = Vec::new();
+    let mut run = |t: usize| -> Result<Duration, Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let r = value_by_client(&columns, cx, ColumnarOptions::threads(t))?;
+        let took = started.elapsed();
+        let k = match counts.iter().position(|&c| c == t) {
+            Some(k) => k,
+            None => {
+                counts.push(t);
+                best.push(Duration::MAX);
+                last.push(None);
+                counts.len() - 1
+            }
+        };
+        best[k] = best[k].min(took);
+        // Drop the count's previous result before keeping this one.
+        last[k] = None;
+        last[k] = Some(r);
+        Ok(took)
+    };
+    if serve {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "ready")?;
+        stdout.flush()?;
+        for line in std::io::stdin().lines() {
+            let t: usize = line?.trim().parse()?;
+            writeln!(stdout, "{:.6}", run(t)?.as_secs_f64())?;
+            stdout.flush()?;
+        }
+    } else {
+        for _ in 0..runs.max(1) {
+            for &t in &threads {
+                run(t)?;
+            }
+        }
+    }
+    let mut last = last.into_iter().flatten();
+    let first = last.next();
+    if let Some(f) = &first {
+        for (r, t) in last.zip(counts.iter().skip(1)) {
+            if f.total() != r.total() || f.by_client() != r.by_client() {
+                return Err(
+                    format!("{t} threads: the totals differ from the first count's").into(),
+                );
             }
         }
     }
     let r = first.ok_or("no thread count")?;
     let rss = peak_rss_kib().unwrap_or(0);
-    for (t, best) in threads.iter().zip(best) {
+    for (t, best) in counts.iter().zip(best) {
         println!(
             "rows {} clients {} threads {t} load {:.3} s best {:.4} s total {} valued {} rejected {} column_bytes {} peak_rss_kib {rss}",
             columns.len(),
