@@ -285,7 +285,7 @@ impl Simple {
 impl Part {
     /// Room for simple lines of `n` clients, and lists for stateful rows of `ranges` ranges
     /// of clients. The checked sums of the `n` clients are made on first use: a share of the
-    /// rows with only simple lines never needs them (see [`Part::merge_simple`]).
+    /// rows with only simple lines never needs them (see [`Part::fold_simple`]).
     pub(crate) fn with_simple(n: usize, ranges: usize) -> Self {
         Self {
             simple: vec![[0; 2]; n],
@@ -293,36 +293,6 @@ impl Part {
             clients: n,
             ..Self::default()
         }
-    }
-
-    /// Adds the simple sums of `others` (over the same client numbering) to these, the clients
-    /// split into `threads` pieces added at once. A client's words add as its lines would
-    /// have: the cents with a carry that only more than 2¹⁶ lines can cause, which
-    /// [`Part::fold_simple`] then detects by the count of lines; the unit bits by union.
-    pub(crate) fn merge_simple(&mut self, others: &mut [Part], threads: usize) {
-        const CENTS: u64 = (1 << CENTS_BITS) - 1;
-        let theirs: Vec<Vec<[u64; 2]>> = others
-            .iter_mut()
-            .map(|p| {
-                self.simple_lines += p.simple_lines;
-                p.simple_lines = 0;
-                std::mem::take(&mut p.simple)
-            })
-            .collect();
-        if self.simple.len() < theirs.iter().map(Vec::len).max().unwrap_or(0) {
-            // Not met: every share has room for every client.
-            self.overflow = true;
-            return;
-        }
-        super::in_pieces(&mut self.simple, threads, |lo, mine| {
-            for other in &theirs {
-                let other = other.get(lo..).unwrap_or(&[]);
-                for (a, b) in mine.iter_mut().zip(other) {
-                    a[0] = a[0].wrapping_add(b[0] & CENTS) | (b[0] & !CENTS);
-                    a[1] = a[1].wrapping_add(b[1]);
-                }
-            }
-        });
     }
 
     /// Adds a simple line (see [`Simple`]): the cents and the unit bit to the client's first
@@ -361,24 +331,46 @@ impl Part {
         }
     }
 
-    /// Moves the simple sums into the checked ones, the clients split into `threads` pieces
-    /// moved at once; false when some client had so many simple lines that its words may have
-    /// carried (the caller then values again with checks).
-    pub(crate) fn fold_simple(&mut self, units: usize, threads: usize) -> bool {
-        let simple = std::mem::take(&mut self.simple);
-        if self.acc.len() < simple.len() {
-            self.acc.resize(simple.len(), Acc::default());
+    /// Moves the simple sums, these and those of `others` (over the same client numbering),
+    /// into the checked ones, the clients split into `threads` pieces moved at once; false
+    /// when some client had so many simple lines that its words may have carried (the caller
+    /// then values again with checks).
+    ///
+    /// A client's words from several parts add as its lines would have: the cents with a
+    /// carry that only more than 2¹⁶ lines can cause, which the count of lines then shows;
+    /// the unit bits by union.
+    pub(crate) fn fold_simple(
+        &mut self,
+        others: &mut [Part],
+        units: usize,
+        threads: usize,
+    ) -> bool {
+        const CENTS: u64 = (1 << CENTS_BITS) - 1;
+        let mut all = vec![std::mem::take(&mut self.simple)];
+        for p in others {
+            self.simple_lines += std::mem::take(&mut p.simple_lines);
+            all.push(std::mem::take(&mut p.simple));
+        }
+        let clients = all.iter().map(Vec::len).max().unwrap_or(0);
+        if self.acc.len() < clients {
+            self.acc.resize(clients, Acc::default());
         }
         let pieces = super::in_pieces(&mut self.acc, threads, |lo, accs| {
             let (mut counted, mut overflow) = (0u64, false);
-            let words = simple.get(lo..).unwrap_or(&[]);
-            for (a, w) in accs.iter_mut().zip(words) {
+            for (c, a) in (lo..).zip(accs.iter_mut()) {
+                let mut w = [0u64; 2];
+                for words in &all {
+                    if let Some(b) = words.get(c) {
+                        w[0] = w[0].wrapping_add(b[0] & CENTS) | (b[0] & !CENTS);
+                        w[1] = w[1].wrapping_add(b[1]);
+                    }
+                }
                 let lines = w[1] & ((1 << LINE_BITS) - 1);
                 counted += lines;
                 if lines == 0 {
                     continue;
                 }
-                let cents = (w[0] & ((1 << CENTS_BITS) - 1)) as i64;
+                let cents = (w[0] & CENTS) as i64;
                 let quantity = (w[1] >> LINE_BITS) as i64;
                 let bits = w[0] >> CENTS_BITS;
                 let unit = if bits.count_ones() == 1 {
@@ -684,7 +676,13 @@ impl Part {
         if self.acc.len() < len {
             self.acc.resize(len, Acc::default());
         }
-        let overflow = super::in_pieces(&mut self.acc, threads, |lo, mine| {
+        // Shares with only simple lines have no sums here (see `fold_simple`): no threads then.
+        let busy = if others.iter().any(|p| !p.acc.is_empty()) {
+            threads
+        } else {
+            1
+        };
+        let overflow = super::in_pieces(&mut self.acc, busy, |lo, mine| {
             let mut overflow = false;
             for other in &others {
                 let theirs = other.acc.get(lo..).unwrap_or(&[]);

@@ -961,9 +961,8 @@ fn value_columns(
     let pieces = Pieces::new(n, shares);
     let mut parts: Vec<Part> = on_threads(vec![(); shares], |()| pass1(&pieces));
     if let Some((first, rest)) = parts.split_first_mut().filter(|_| simple.is_some()) {
-        // The simple sums of every share in the first's, then into its checked sums.
-        first.merge_simple(rest, threads);
-        if !first.fold_simple(shared.units(), threads) {
+        // The simple sums of every share into the first's checked sums.
+        if !first.fold_simple(rest, shared.units(), threads) {
             first.overflow = true;
             first.simple_wrapped = true;
         }
