@@ -800,6 +800,9 @@ pub(super) fn fast_csv(
             s.set_provider_rank(rank[usize::from(pmap[usize::from(s.provider())])]);
         }
         if offset > 0 {
+            for r in &mut part.extra_rows {
+                r.0 += offset;
+            }
             part.wide = std::mem::take(&mut part.wide)
                 .into_iter()
                 .map(|(r, q)| (r + offset, q))

@@ -533,6 +533,10 @@ pub(crate) struct Part {
     pub(crate) acc: Vec<Acc>,
     /// Amounts and quantities that do not fit the scaled integers, by client.
     pub(crate) extra: BTreeMap<u32, (Decimal, Decimal)>,
+    /// Pass 1's lines beyond the scaled integers, as (row, client, amount, billed quantity),
+    /// added to `extra` in row order by [`Part::settle_extra`]: a decimal sum of more than 28
+    /// digits rounds, so its order must not depend on which thread took which rows.
+    pub(crate) extra_rows: Vec<(u32, u32, Decimal, Decimal)>,
     pub(crate) stateful: Vec<SRow>,
     /// Wide quantities of stateful rows, by row.
     pub(crate) wide: HashMap<u32, Quantity>,
@@ -664,6 +668,39 @@ impl Part {
         }
     }
 
+    /// [`Part::add_decimal`] for row `row` of pass 1: what does not fit the scaled integers is
+    /// kept by row (see [`Part::extra_rows`]).
+    fn add_decimal_row(
+        &mut self,
+        row: u32,
+        client: u32,
+        amount: Money,
+        billed: Quantity,
+        unit: u8,
+    ) {
+        match (to_scaled(amount.get(), AS), to_scaled(billed.get(), QS)) {
+            (Some(a), Some(b)) => self.add(client, a, b, unit),
+            _ => {
+                self.add(client, 0, 0, unit);
+                self.extra_rows
+                    .push((row, client, amount.get(), billed.get()));
+            }
+        }
+    }
+
+    /// Adds [`Part::extra_rows`] to the clients' `extra` sums, in row order.
+    pub(crate) fn settle_extra(&mut self) {
+        let mut rows = std::mem::take(&mut self.extra_rows);
+        rows.sort_unstable_by_key(|r| r.0);
+        for (_, client, amount, billed) in rows {
+            let e = self.extra.entry(client).or_default();
+            match (e.0.checked_add(amount), e.1.checked_add(billed)) {
+                (Some(a), Some(q)) => *e = (a, q),
+                _ => self.overflow = true,
+            }
+        }
+    }
+
     fn reject(&mut self, row: u32, reason: RejectReason) {
         self.rejections
             .push(Rejection::new(u64::from(row) + 1, reason, false));
@@ -720,6 +757,9 @@ impl Part {
         for s in &mut other.stateful {
             s.client = map[s.client as usize];
         }
+        for r in &mut other.extra_rows {
+            r.1 = map[r.1 as usize];
+        }
         self.merge_rest(other);
     }
 
@@ -749,6 +789,7 @@ impl Part {
             }
         }
         self.stateful.extend(other.stateful);
+        self.extra_rows.extend(other.extra_rows);
         self.wide.extend(other.wide);
         self.rejections.extend(other.rejections);
         self.overflow |= other.overflow;
@@ -942,7 +983,7 @@ impl Shared<'_> {
         });
         match line {
             Some((line, _)) => {
-                part.add_decimal(client, line.amount(), line.billed_quantity(), unit)
+                part.add_decimal_row(row, client, line.amount(), line.billed_quantity(), unit)
             }
             None => part.reject(row, RejectReason::Overflow),
         }
@@ -1165,6 +1206,8 @@ impl Shared<'_> {
         rows: u64,
         threads: usize,
     ) -> Result<ByClient> {
+        // Pass 1's extra lines, when the caller has not added them yet.
+        part.settle_extra();
         let stateful = std::mem::take(&mut part.stateful);
         let wide = std::mem::take(&mut part.wide);
         let mut grouped = group_by_client(stateful, ids.clients.len());

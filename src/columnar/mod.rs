@@ -105,7 +105,7 @@ pub struct ByClient {
     total: Money,
     rejections: Vec<Rejection>,
     /// Every client with at least one line, in no particular order, in the pieces the
-    /// threads built (one list, when they were joined).
+    /// fast path's threads built (one list from the general path).
     clients: Vec<Vec<(ClientId, Totals)>>,
 }
 
@@ -973,6 +973,8 @@ fn value_columns(
         .collect();
     let mut part = parts.remove(0);
     part.merge_all(parts, threads);
+    // Pass 1's lines beyond the scaled integers, in row order, before pass 2's.
+    part.settle_extra();
     if part.simple_wrapped {
         // A client with so many lines that the unchecked sums may have wrapped: again,
         // every row with checks.

@@ -638,3 +638,50 @@ fn pieces_hand_out_every_row_once() {
         }
     }
 }
+
+/// Lines whose billed quantity does not fit the scaled integers are summed as decimals, and a
+/// decimal sum of more than 28 digits rounds: such a client's sums are added in row order,
+/// whichever threads took its rows, so every run and every thread count gives the same
+/// figures (and the general path's, which adds line by line in row order).
+#[test]
+fn sums_beyond_the_scaled_integers_add_in_row_order() {
+    // Alone, the first plus the second needs 31 digits and rounds; the second plus the
+    // third does not: (a + b) + c and a + (b + c) differ in the last digit.
+    let wide = [
+        "12345678901234.56789",
+        "0.12345678901234567",
+        "0.12345678901234567",
+    ];
+    let mut deliveries = Vec::new();
+    for (i, q) in wide.iter().enumerate() {
+        // Plain rows between, so that the wide ones fall to different pieces and threads.
+        for k in 0..20 {
+            let client = format!("C-FILL-{k}");
+            deliveries.push(testkit::delivery("2024-03-01", &client, "MEDICAL", "1.5"));
+        }
+        let date = format!("2024-03-{:02}", i + 2);
+        deliveries.push(testkit::delivery(&date, "C-WIDE", "MEDICAL", q));
+    }
+    let q: Vec<Decimal> = wide.iter().map(|q| q.parse().unwrap()).collect();
+    let in_row_order = (q[0] + q[1]) + q[2];
+    assert_ne!(
+        in_row_order,
+        q[0] + (q[1] + q[2]),
+        "the case must be order-sensitive"
+    );
+    let catalog = testkit::catalog();
+    let book = book(&catalog);
+    let expected = general(&deliveries, &catalog, &book);
+    let columns = Columns::from_deliveries(&deliveries, &catalog).unwrap();
+    let cx = context(&catalog, &book);
+    for _ in 0..30 {
+        for threads in [1, 2, 3] {
+            let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads)).unwrap();
+            assert_same(&fast, &expected);
+            let wide = fast.by_client();
+            let (_, totals) = wide.iter().find(|(c, _)| c.as_str() == "C-WIDE").unwrap();
+            let (quantity, _) = totals.quantity().unwrap();
+            assert_eq!(quantity.get(), in_row_order, "{threads} threads");
+        }
+    }
+}
