@@ -4,7 +4,8 @@
 //!
 //! `--threads` takes one count or several (`1,2`): with several, the runs take them in turn
 //! (1, 2, 1, 2, …), so that a busy moment of the machine falls on each alike, and one line is
-//! printed per count. The totals must agree across the counts.
+//! printed per count. The totals must agree across the counts. The peak memory printed is the
+//! process's over all its runs: for one count's own, run that count alone.
 //!
 //! With `--serve`, it loads the file, prints `ready`, and then runs once for each line of its
 //! standard input (a thread count), printing that run's seconds; at the end of the input, the
