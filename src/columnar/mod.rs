@@ -680,22 +680,22 @@ fn check_catalog(ids: &Ids, columns_catalog: usize, catalog: &Catalog) -> Result
     }
 }
 
-/// Runs `f` on each item, each on a thread of its own (on this thread when there is one
-/// item); the results in the items' order. A panic in `f` is resumed here.
+/// Runs `f` on each item at once: the first on this thread, each other on a thread of its
+/// own; the results in the items' order. A panic in `f` is resumed here.
 pub(crate) fn on_threads<I: Send, R: Send>(items: Vec<I>, f: impl Fn(I) -> R + Sync) -> Vec<R> {
-    if items.len() <= 1 {
-        return items.into_iter().map(f).collect();
-    }
+    let mut items = items.into_iter();
+    let Some(first) = items.next() else {
+        return Vec::new();
+    };
     std::thread::scope(|s| {
         let f = &f;
-        let handles: Vec<_> = items
-            .into_iter()
-            .map(|item| s.spawn(move || f(item)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        let handles: Vec<_> = items.map(|item| s.spawn(move || f(item))).collect();
+        let mut out = Vec::with_capacity(handles.len() + 1);
+        out.push(f(first));
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
     })
 }
 
