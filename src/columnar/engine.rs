@@ -236,6 +236,13 @@ impl Simple {
         })
     }
 
+    /// By element, the plan of its rows priced by tiers or a cap (else [`NO_PLAN`]) when one
+    /// block serves every provider and date.
+    pub(crate) fn uniform_stateful(&self) -> Option<&[u32]> {
+        let first = self.uniform? as usize;
+        self.stateful.get(first..first + self.elements)
+    }
+
     /// The slots of every row (by element) when one block serves every provider and date.
     #[inline]
     pub(crate) fn uniform(&self) -> Option<&[SimpleSlot]> {

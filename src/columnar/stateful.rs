@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 
 use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple};
-use super::plan::{from_scaled, round_scaled, year_of, QS};
+use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
 use super::{on_threads, Ids, MIN_PARALLEL_ROWS};
-use crate::money::Quantity;
+use crate::money::{Quantity, Rounding};
 use crate::valuation::{RejectReason, Rejection};
 
 /// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters (128 KiB
@@ -186,6 +186,65 @@ struct Over {
     partial: bool,
 }
 
+/// How the records of one stateful element are valued, decided once per element when one
+/// plan serves every provider and date (else [`Kind::General`]). The two tight shapes are
+/// the usual ones, with the default rounding (half-up to cents) and prices that are not
+/// negative; each gives the figures [`Pass2::value_group`] gives.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// The plan of each record, looked up by provider and date.
+    General,
+    /// A flat price with a yearly cap and no minimum increment, all with [`QS`] decimals; the
+    /// cap written with `cap_scale` decimals.
+    Cap {
+        plan: u32,
+        price: i64,
+        cap: i64,
+        cap_scale: u32,
+    },
+    /// Two tiers, `low` up to `upper` and `high` beyond; no cap, no minimum increment.
+    Tiers { upper: i64, low: i64, high: i64 },
+}
+
+impl Kind {
+    /// The shape of plan `id` (of `plans`), whose cap is written with `cap_scale` decimals.
+    fn of(plans: &[Plan], id: u32, cap_scale: Option<u32>) -> Self {
+        let Some(plan) = plans.get(id as usize) else {
+            return Self::General;
+        };
+        let default_rounding = plan.mode == Rounding::HalfUp && plan.decimals == 2;
+        if !default_rounding || plan.increment.is_some() {
+            return Self::General;
+        }
+        match (&plan.rule, plan.cap, cap_scale) {
+            (Rule::Flat(price), Some(cap), Some(cap_scale)) if *price >= 0 => Self::Cap {
+                plan: id,
+                price: *price,
+                cap,
+                cap_scale,
+            },
+            (Rule::Tiers(steps), None, _) => match **steps {
+                [Step {
+                    upper: Some(upper),
+                    price: low,
+                }, Step {
+                    upper: None,
+                    price: high,
+                }] if low >= 0 && high >= 0 => Self::Tiers { upper, low, high },
+                _ => Self::General,
+            },
+            _ => Self::General,
+        }
+    }
+}
+
+/// [`round_scaled`] half-up to cents of an amount that is not negative.
+#[inline(always)]
+fn round_cents(v: i64) -> Option<i64> {
+    const D: i64 = 1_000_000;
+    Some(v.checked_add(D / 2)? / D * D)
+}
+
 /// What a thread of pass 2 gives besides the sums it added.
 struct Out {
     overs: Vec<Over>,
@@ -204,6 +263,8 @@ struct Pass2<'s, 'a> {
     /// By plan: the decimals the yearly cap is written with, when the plan has one.
     cap_scale: Vec<Option<u32>>,
     fast: &'s [Vec<Vec<u128>>],
+    /// By element's place in the layout: how its records are valued.
+    kinds: Vec<Kind>,
 }
 
 /// The rows pass 1 packed (`fast`: by part, by range of clients), valued into `part`: each
@@ -236,14 +297,28 @@ pub(crate) fn value_fast(
         .iter()
         .map(|p| p.cap.and_then(|_| book.row(p.price).cap_per_client_year()))
         .collect();
+    let cap_scale: Vec<Option<u32>> = caps.iter().map(|c| c.map(|c| c.get().scale())).collect();
+    let plans = &shared.plans.plans;
+    let kinds = layout
+        .elements
+        .iter()
+        .map(|&e| match simple.uniform_stateful() {
+            Some(by_element) => {
+                let id = by_element.get(usize::from(e)).copied().unwrap_or(NO_PLAN);
+                Kind::of(plans, id, cap_scale.get(id as usize).copied().flatten())
+            }
+            None => Kind::General,
+        })
+        .collect();
     let pass = Pass2 {
         shared,
         simple,
         layout,
         ids,
         unrank: unrank(rank),
-        cap_scale: caps.iter().map(|c| c.map(|c| c.get().scale())).collect(),
+        cap_scale,
         fast,
+        kinds,
     };
     // Contiguous ranges of clients with about equal records, one a thread, each with its
     // clients' sums.
@@ -353,22 +428,20 @@ impl<'s> Pass2<'s, '_> {
                 sorted[*at] = r;
                 *at += 1;
             }
-            for place in 0..clients {
-                let lo = match place {
-                    0 => 0,
-                    _ => next[place * per_client - 1],
-                };
-                let hi = next[(place + 1) * per_client - 1];
-                if lo == hi {
-                    continue;
-                }
-                let client = (range << layout.place_bits) + place;
-                let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) else {
-                    out.slow.overflow = true;
-                    continue;
-                };
+            // Client by client, only those with records: a client's groups follow one
+            // another, and `next` says where each ends.
+            let mut lo = 0usize;
+            while lo < sorted.len() {
+                let place = key(sorted[lo]) >> layout.ord_bits;
                 let ends = &next[place * per_client..(place + 1) * per_client];
-                self.value_client(client as u32, &mut sorted[lo..hi], lo, ends, acc, &mut out);
+                let hi = ends[per_client - 1].clamp(lo + 1, sorted.len());
+                let client = (range << layout.place_bits) + place;
+                if let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) {
+                    self.value_client(client as u32, &mut sorted[lo..hi], lo, ends, acc, &mut out);
+                } else {
+                    out.slow.overflow = true;
+                }
+                lo = hi;
             }
         }
         out
@@ -390,18 +463,39 @@ impl<'s> Pass2<'s, '_> {
         let mut sums = Acc::default();
         let mut fits = true;
         let mut start = 0usize;
-        for (ord, &end) in ends.iter().enumerate() {
-            let end = end - lo;
-            if end == start {
-                continue;
-            }
+        let ord_mask = ends.len() - 1;
+        // Group by group (one element each), only those with records.
+        while start < recs.len() {
+            let ord = key(recs[start]) & ord_mask;
+            let end = ends[ord].saturating_sub(lo).clamp(start + 1, recs.len());
             let group = &mut recs[start..end];
-            sort_small(group);
+            if group.len() > 1 {
+                sort_small(group);
+            }
             let element = self.layout.elements.get(ord).copied().unwrap_or(u16::MAX);
+            let unit = self.shared.unit_code(usize::from(element));
+            let (sums, overs) = (&mut sums, &mut out.overs);
             fits = fits
-                && self
-                    .value_group(element, group, &mut sums, &mut out.overs)
-                    .is_some();
+                && match self.kinds.get(ord).copied().unwrap_or(Kind::General) {
+                    Kind::General => self.value_group(element, group, sums, overs),
+                    Kind::Cap {
+                        plan,
+                        price,
+                        cap,
+                        cap_scale,
+                    } => value_capped(
+                        group,
+                        (plan, element, unit),
+                        price,
+                        (cap, cap_scale),
+                        sums,
+                        overs,
+                    ),
+                    Kind::Tiers { upper, low, high } => {
+                        value_tiers(group, unit, upper, low, high, sums)
+                    }
+                }
+                .is_some();
             start = end;
         }
         if fits {
@@ -485,6 +579,83 @@ impl<'s> Pass2<'s, '_> {
         }
         Some(())
     }
+}
+
+/// [`Pass2::value_group`] for a group of [`Kind::Cap`]: plan `plan` of `element`, whose lines
+/// are in unit `unit`; the cap with [`QS`] decimals and the decimals it is written with.
+#[inline(always)]
+fn value_capped(
+    group: &[u128],
+    (plan, element, unit): (u32, u16, u8),
+    price: i64,
+    (cap, cap_scale): (i64, u32),
+    sums: &mut Acc,
+    overs: &mut Vec<Over>,
+) -> Option<()> {
+    let (mut year, mut so_far, mut so_far_scale) = (u32::MAX, 0i64, 0u32);
+    for &r in group {
+        let (date, _, q, row, scale) = unpack(r);
+        if year_of(date) != year {
+            (year, so_far, so_far_scale) = (year_of(date), 0, 0);
+        }
+        let (mut billed, mut billed_scale) = (i64::from(q), u32::from(scale));
+        let room = cap.checked_sub(so_far)?;
+        if room <= 0 || billed > room {
+            let mut over = Over {
+                row,
+                plan,
+                excess: billed,
+                element,
+                scale: billed_scale as u8,
+                partial: false,
+            };
+            if room <= 0 {
+                overs.push(over);
+                continue;
+            }
+            let room_scale = cap_scale.max(so_far_scale);
+            over.excess = billed - room;
+            over.scale = billed_scale.max(room_scale) as u8;
+            over.partial = true;
+            overs.push(over);
+            (billed, billed_scale) = (room, room_scale);
+        }
+        let amount = round_cents(billed.checked_mul(price)?)?;
+        so_far = so_far.checked_add(billed)?;
+        so_far_scale = so_far_scale.max(billed_scale);
+        sums.add_line(amount, billed, unit)?;
+    }
+    Some(())
+}
+
+/// [`Pass2::value_group`] for a group of [`Kind::Tiers`], whose lines are in unit `unit`.
+#[inline(always)]
+fn value_tiers(
+    group: &[u128],
+    unit: u8,
+    upper: i64,
+    low: i64,
+    high: i64,
+    sums: &mut Acc,
+) -> Option<()> {
+    let (mut year, mut so_far) = (u32::MAX, 0i64);
+    for &r in group {
+        let (date, _, q, _, _) = unpack(r);
+        if year_of(date) != year {
+            (year, so_far) = (year_of(date), 0);
+        }
+        let billed = i64::from(q);
+        let end = so_far.checked_add(billed)?;
+        // The part below the bound at the low price, the part beyond it at the high one.
+        let below = end.min(upper) - so_far.min(upper);
+        let beyond = end.max(upper) - so_far.max(upper);
+        let unrounded = below
+            .checked_mul(low)?
+            .checked_add(beyond.checked_mul(high)?)?;
+        sums.add_line(round_cents(unrounded)?, billed, unit)?;
+        so_far = end;
+    }
+    Some(())
 }
 
 /// Sorts a group's records: by insertion when few (the usual case), else by the standard

@@ -235,8 +235,178 @@ fn arb_clean_delivery() -> impl Strategy<Value = Delivery> {
         })
 }
 
+/// One national table over two years for every provider and date, so that each element's
+/// stateful rows take the tight loop of their shape when it has one: capped flat prices,
+/// two tiers, and shapes that keep the general loop (three tiers, tiers with a cap, a cap with
+/// an increment, a capped pass-through). `{rounding}` is replaced by a rounding section.
+const UNIFORM: &str = r#"schema = 1
+id = "lt-national"
+version = "2023-2024"
+scope = "national"
+valid_from = "2023-01-01"
+valid_to = "2024-12-31"
+source = "test"
+{rounding}
+[[price]]
+element = "INTAKE"
+tiers = [
+  { up_to = "2.5", unit_price = "10.005" },
+  { unit_price = "8.00" },
+]
+
+[[price]]
+element = "INFO"
+unit_price = "24.555"
+cap_per_client_year = "4"
+
+[[price]]
+element = "CONSULT"
+unit_price = "31.75"
+cap_per_client_year = "4.50"
+
+[[price]]
+element = "MEDIATE"
+tiers = [
+  { up_to = "1", unit_price = "38.00" },
+  { up_to = "3.25", unit_price = "30.40" },
+  { unit_price = "20.01" },
+]
+
+[[price]]
+element = "SHELTER"
+tiers = [
+  { up_to = "2", unit_price = "42.00" },
+  { unit_price = "33.60" },
+]
+cap_per_client_year = "5.5"
+
+[[price]]
+element = "FOOD"
+unit_price = "12.50"
+min_increment = "0.25"
+cap_per_client_year = "4"
+
+[[price]]
+element = "DOCS"
+pass_through = true
+cap_per_client_year = "6"
+
+[[price]]
+element = "ESSENTIALS"
+unit_price = "19.75"
+"#;
+
+/// The fast path and the general path on `deliveries` priced by `UNIFORM` with `rounding`.
+fn check_uniform(deliveries: &[Delivery], rounding: &str) {
+    let catalog = Catalog::shipped().unwrap();
+    let text = UNIFORM.replace("{rounding}", rounding);
+    let table = PricingTable::from_toml(&text, Path::new("u.toml")).unwrap();
+    let book = PriceBook::new(&catalog, vec![table]).unwrap();
+    let expected = general(deliveries, &catalog, &book);
+    let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
+    let cx = context(&catalog, &book);
+    for threads in [1, 2] {
+        let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads)).unwrap();
+        assert_same(&fast, &expected);
+    }
+}
+
+/// Rows for [`UNIFORM`]: two years, positive quantities with up to four decimals, large
+/// enough to cross the tiers' bounds and the caps.
+fn arb_uniform_delivery() -> impl Strategy<Value = Delivery> {
+    const ELEMENTS: [&str; 9] = [
+        "INTAKE",
+        "INFO",
+        "CONSULT",
+        "MEDIATE",
+        "SHELTER",
+        "FOOD",
+        "DOCS",
+        "ESSENTIALS",
+        "HYGIENE",
+    ];
+    (
+        (0u8..30, 0usize..3, 0usize..ELEMENTS.len()),
+        (2023u16..=2024, 1u8..=12, 1u8..=28),
+        (1i64..30_000, 0u32..=4),
+    )
+        .prop_map(|((c, p, e), (y, m, d), (q, scale))| {
+            Delivery::new(
+                Date::new(y, m, d).unwrap(),
+                ProviderId::new(["PRV-A", "PRV-B", "PRV-C"][p]).unwrap(),
+                ClientId::new(&format!("C{c}")).unwrap(),
+                ElementCode::new(ELEMENTS[e]).unwrap(),
+                Quantity::new(Decimal::new(q, scale)),
+            )
+        })
+}
+
+#[test]
+fn uniform_caps_met_exactly_and_tiers_ended_exactly() {
+    // INFO (cap 4): 1.5 and 2.5 meet the cap exactly, 0.5 is then wholly over it, and the
+    // same client's next year starts again; CONSULT (cap 4.50) is met by one row;
+    // INTAKE's first tier (2.5) ends exactly at a row's end; SHELTER and FOOD keep the
+    // general loop. Dates are out of order, as in a file.
+    let rows = [
+        ("2024-03-01", "INFO", "2.5"),
+        ("2024-01-01", "INFO", "1.5"),
+        ("2024-05-01", "INFO", "0.5"),
+        ("2023-05-01", "INFO", "4.25"),
+        ("2024-02-02", "CONSULT", "4.50"),
+        ("2024-02-03", "CONSULT", "0.01"),
+        ("2024-06-01", "INTAKE", "1.25"),
+        ("2024-04-01", "INTAKE", "1.25"),
+        ("2024-07-01", "INTAKE", "1"),
+        ("2024-07-01", "SHELTER", "6"),
+        ("2024-07-01", "FOOD", "3.9"),
+        ("2024-07-02", "FOOD", "0.2"),
+    ];
+    let deliveries: Vec<Delivery> = rows
+        .iter()
+        .map(|(date, element, q)| testkit::delivery(date, "C1", element, q))
+        .collect();
+    check_uniform(&deliveries, "");
+    let general = {
+        let catalog = Catalog::shipped().unwrap();
+        let text = UNIFORM.replace("{rounding}", "");
+        let table = PricingTable::from_toml(&text, Path::new("u.toml")).unwrap();
+        let book = PriceBook::new(&catalog, vec![table]).unwrap();
+        general(&deliveries, &catalog, &book)
+    };
+    // By hand: INFO 2024, 1.5 × 24.555 = 36.8325 → 36.83 and 2.5 × 24.555 = 61.3875 →
+    // 61.39; 2023, 4 of 4.25 → 98.22; CONSULT 4.5 × 31.75 = 142.875 → 142.88; INTAKE
+    // 1.25 × 10.005 = 12.50625 → 12.51 twice, then 1 × 8.00; SHELTER 5.5 of 6, 2 × 42.00 +
+    // 3.5 × 33.60 = 201.60; FOOD 3.9 billed as 4 × 12.50 = 50.00, then 0.2 (billed 0.25)
+    // wholly over the cap.
+    assert_eq!(general.total().to_string(), "623.94");
+    let rejected: Vec<(u64, bool)> = general
+        .rejections()
+        .iter()
+        .map(|r| (r.row(), r.is_partial()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [(3, false), (4, true), (6, false), (10, true), (12, false)]
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The same when one table serves every provider and date, with the default rounding
+    /// (the tight loops for capped flat prices and two tiers) and with another (the general
+    /// loop for every shape).
+    #[test]
+    fn uniform_tables_equal_value_and_rollup(
+        deliveries in prop::collection::vec(arb_uniform_delivery(), 0..250),
+        other_rounding in any::<bool>(),
+    ) {
+        let rounding = match other_rounding {
+            true => "\n[rounding]\nmode = \"half_even\"\ndecimals = 1\n",
+            false => "",
+        };
+        check_uniform(&deliveries, rounding);
+    }
 
     /// The same on rows that all take the fast path: tiers and caps counted per client,
     /// element and year across tables and providers, partial and whole rejections over caps,
