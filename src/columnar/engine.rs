@@ -548,6 +548,8 @@ pub(crate) struct Part {
     /// Wide quantities of stateful rows, by row.
     pub(crate) wide: HashMap<u32, Quantity>,
     pub(crate) rejections: Vec<Rejection>,
+    /// Rejections over a cap from [`super::stateful`], kept compact.
+    pub(crate) overs: super::stateful::Overs,
     pub(crate) overflow: bool,
     /// Room for [`Part::add_all`].
     scratch: Vec<Add>,
@@ -1311,13 +1313,16 @@ impl Shared<'_> {
             .and_then(|t| t.checked_add(total_extra))
             .ok_or_else(overflow)?;
         let rejections = by_row(part.rejections);
-        let rows_rejected = rejections.iter().filter(|r| !r.is_partial()).count() as u64;
+        let rows_rejected =
+            rejections.iter().filter(|r| !r.is_partial()).count() as u64 + part.overs.whole();
         Ok(ByClient {
             rows_read: rows,
             rows_valued: lines,
             rows_rejected,
             total: Money::new(total),
-            rejections,
+            made: rejections,
+            overs: part.overs,
+            rejections: std::sync::OnceLock::new(),
             clients,
         })
     }

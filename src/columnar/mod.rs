@@ -49,6 +49,7 @@ mod tests;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use crate::catalog::Catalog;
 use crate::delivery::Delivery;
@@ -103,7 +104,12 @@ pub struct ByClient {
     rows_valued: u64,
     rows_rejected: u64,
     total: Money,
-    rejections: Vec<Rejection>,
+    /// The rejections made as they were met, by row.
+    made: Vec<Rejection>,
+    /// The rejections over a cap of the rows priced in scaled integers, compact.
+    overs: stateful::Overs,
+    /// Both, by row, made on first use.
+    rejections: OnceLock<Vec<Rejection>>,
     /// Every client with at least one line, in no particular order, in the pieces the
     /// fast path's threads built (one list from the general path).
     clients: Vec<Vec<(ClientId, Totals)>>,
@@ -127,8 +133,13 @@ impl ByClient {
         self.total
     }
     /// The rejections (whole and partial), by row.
+    ///
+    /// Rejections over a cap are kept compact (24 bytes each) until this is first called:
+    /// a year's data may have hundreds of thousands of them, and a caller that only wants
+    /// the totals and counts never pays for making them.
     pub fn rejections(&self) -> &[Rejection] {
-        &self.rejections
+        self.rejections
+            .get_or_init(|| self.overs.merged(&self.made))
     }
     /// The number of clients with at least one line.
     pub fn len(&self) -> usize {
@@ -177,7 +188,9 @@ impl ByClient {
             rows_valued: v.rows_valued(),
             rows_rejected: v.rows_rejected(),
             total: v.total(),
-            rejections: v.rejections().to_vec(),
+            made: v.rejections().to_vec(),
+            overs: stateful::Overs::default(),
+            rejections: OnceLock::new(),
             clients: vec![clients],
         }
     }

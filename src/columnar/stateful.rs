@@ -15,6 +15,7 @@ use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN,
 use super::{on_threads, Ids, MIN_PARALLEL_ROWS};
 use crate::money::{Quantity, Rounding};
 use crate::valuation::{RejectReason, Rejection};
+use crate::ElementCode;
 
 /// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters (128 KiB
 /// at most) stay in the second-level cache.
@@ -174,7 +175,7 @@ fn srow(simple: &Simple, unrank: &[u16], client: u32, element: u16, r: u128) -> 
 
 /// A rejection over a cap, until it is made a [`Rejection`].
 #[derive(Debug, Clone, Copy)]
-struct Over {
+pub(crate) struct Over {
     /// The input row, from 0.
     row: u32,
     plan: u32,
@@ -184,6 +185,61 @@ struct Over {
     /// The decimals the excess is written with.
     scale: u8,
     partial: bool,
+}
+
+/// The rejections over a cap of the rows pass 2 valued, compact until they are asked for
+/// (see [`crate::columnar::ByClient::rejections`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overs {
+    /// In no particular order; one a row at most.
+    list: Vec<Over>,
+    /// How many are whole.
+    whole: u64,
+    /// By plan: its cap, when it has one (every rejection's plan has one).
+    caps: Vec<Option<Quantity>>,
+    /// The interned elements (every rejection's element is one).
+    elements: Vec<ElementCode>,
+}
+
+impl Overs {
+    /// How many rows are wholly rejected.
+    pub(crate) fn whole(&self) -> u64 {
+        self.whole
+    }
+
+    /// These rejections and `made` (by row; no row in both), by row.
+    pub(crate) fn merged(&self, made: &[Rejection]) -> Vec<Rejection> {
+        // The list's rows with their places, sorted: eight bytes each.
+        let mut order: Vec<u64> = (0u64..)
+            .zip(&self.list)
+            .map(|(i, o)| u64::from(o.row) << 32 | i)
+            .collect();
+        order.sort_unstable();
+        let mut out = Vec::with_capacity(made.len() + order.len());
+        let mut made = made.iter().peekable();
+        for k in order {
+            let Some(o) = self.list.get((k & u64::from(u32::MAX)) as usize) else {
+                continue;
+            };
+            let row = u64::from(o.row) + 1;
+            while let Some(r) = made.next_if(|r| r.row() < row) {
+                out.push(r.clone());
+            }
+            let cap = self.caps.get(o.plan as usize).copied().flatten();
+            let element = self.elements.get(usize::from(o.element));
+            // Both are known: `value_fast` checked every rejection.
+            if let (Some(cap), Some(element)) = (cap, element) {
+                let reason = RejectReason::OverCap {
+                    element: element.clone(),
+                    cap,
+                    excess: Quantity::new(from_scaled(o.excess, QS, u32::from(o.scale))),
+                };
+                out.push(Rejection::new(row, reason, o.partial));
+            }
+        }
+        out.extend(made.cloned());
+        out
+    }
 }
 
 /// How the records of one stateful element are valued, decided once per element when one
@@ -349,38 +405,30 @@ pub(crate) fn value_fast(
     let outs = on_threads(pieces, |(ranges, first, accs)| {
         pass.value_ranges(ranges, first, accs)
     });
-    let mut overs: Vec<Over> = Vec::new();
+    let mut list: Vec<Over> = Vec::new();
+    let mut whole = 0u64;
     for mut out in outs {
-        if overs.is_empty() {
-            overs = std::mem::take(&mut out.overs);
+        // Every rejection's plan has a cap and its element is interned (not reached
+        // otherwise: only plans with a cap reject over it).
+        let known = |o: &Over| {
+            caps.get(o.plan as usize).is_some_and(Option::is_some)
+                && usize::from(o.element) < ids.elements.len()
+        };
+        part.overflow |= !out.overs.iter().all(known);
+        whole += out.overs.iter().filter(|o| !o.partial).count() as u64;
+        if list.is_empty() {
+            list = std::mem::take(&mut out.overs);
         } else {
-            overs.extend_from_slice(&out.overs);
+            list.extend_from_slice(&out.overs);
         }
         part.merge_rest(out.slow);
     }
-    // A row has one rejection at most: by row is the general path's order.
-    overs.sort_unstable_by_key(|o| o.row);
-    let mut rejections = Vec::with_capacity(overs.len());
-    for o in &overs {
-        let plan = caps.get(o.plan as usize).copied().flatten();
-        let element = ids.elements.get(usize::from(o.element));
-        let (Some(cap), Some(element)) = (plan, element) else {
-            // Not reached: only plans with a cap reject over it.
-            part.overflow = true;
-            continue;
-        };
-        let reason = RejectReason::OverCap {
-            element: element.clone(),
-            cap,
-            excess: Quantity::new(from_scaled(o.excess, QS, u32::from(o.scale))),
-        };
-        rejections.push(Rejection::new(u64::from(o.row) + 1, reason, o.partial));
-    }
-    if part.rejections.is_empty() {
-        part.rejections = rejections;
-    } else {
-        part.rejections.extend(rejections);
-    }
+    part.overs = Overs {
+        list,
+        whole,
+        caps,
+        elements: ids.elements.clone(),
+    };
 }
 
 impl<'s> Pass2<'s, '_> {
