@@ -845,6 +845,12 @@ fn value_columns(
     let layout = simple
         .as_ref()
         .map(|s| stateful::Layout::new(&s.stateful_elements()));
+    // One price block for every provider and date, which prices some elements simply and
+    // others not.
+    let mixed = simple
+        .as_ref()
+        .and_then(Simple::uniform)
+        .is_some_and(|block| block.iter().any(|s| s.qmax == 0) && block.iter().any(|s| s.qmax > 0));
     // Pass 1 on each thread: the rows of the pieces `take` hands out, until none is left.
     let pass1 = |take: &Pieces| -> Part {
         let clients = columns.ids.clients.len();
@@ -900,11 +906,46 @@ fn value_columns(
         // In chunks: the simple rows in a tight loop, the others after them (the order of
         // adding does not change a sum; stateful rows and rejections are ordered later).
         let mut others: Vec<u32> = Vec::with_capacity(CHUNK);
+        let mut chosen: Vec<u32> = match mixed {
+            true => vec![0; CHUNK],
+            false => Vec::new(),
+        };
         while let Some((lo, hi)) = take.next() {
             let mut start = lo;
             while start < hi {
                 let end = (start + CHUNK).min(hi);
                 match &simple {
+                    Some(simple) if mixed => {
+                        // One price block, with simple and other elements: the rows are first
+                        // split without a branch (which way a row goes is a coin toss to the
+                        // processor), then the simple ones are added in a loop of their own.
+                        let block = simple.uniform().unwrap_or_default();
+                        let (mut ns, mut no) = (0usize, 0usize);
+                        others.resize(CHUNK, 0);
+                        let rows = columns.element[start..end]
+                            .iter()
+                            .zip(&columns.quantity[start..end]);
+                        for (k, (&element, &q)) in rows.enumerate() {
+                            let slot = block.get(usize::from(element)).copied().unwrap_or_default();
+                            let take = (q.wrapping_sub(1) as u64) < u64::from(slot.qmax);
+                            let row = (start + k) as u32;
+                            if let (Some(s), Some(o)) = (chosen.get_mut(ns), others.get_mut(no)) {
+                                (*s, *o) = (row, row);
+                            }
+                            ns += usize::from(take);
+                            no += usize::from(!take);
+                        }
+                        others.truncate(no);
+                        for &i in chosen.get(..ns).unwrap_or_default() {
+                            let i = i as usize;
+                            let (client, element, q) =
+                                (columns.client[i], columns.element[i], columns.quantity[i]);
+                            let slot = block.get(usize::from(element)).copied().unwrap_or_default();
+                            let billed = slot.billed(q);
+                            let cents = (billed * slot.price + 500_000) / 1_000_000;
+                            part.add_simple(client, cents, billed, 1 << slot.unit_shift);
+                        }
+                    }
                     Some(simple) if simple.uniform().is_some() => {
                         // One price block for every provider and date: the element decides.
                         let block = simple.uniform().unwrap_or_default();
