@@ -595,28 +595,19 @@ impl<'s> Pass2<'s, '_> {
                 None => u32::from(scale),
             };
             if let Some(cap) = plan.cap {
-                let room = cap.checked_sub(so_far)?;
-                if room <= 0 || billed > room {
-                    let cap_scale = self.cap_scale.get(id as usize).copied().flatten()?;
-                    let mut over = Over {
-                        row,
-                        plan: id,
-                        excess: billed,
-                        element,
-                        scale: billed_scale as u8,
-                        partial: false,
-                    };
-                    if room <= 0 {
-                        overs.push(over);
-                        continue;
-                    }
-                    // As `split_at_cap`: a difference has the larger of the two scales.
-                    let room_scale = cap_scale.max(so_far_scale);
-                    over.excess = billed.checked_sub(room)?;
-                    over.scale = billed_scale.max(room_scale) as u8;
-                    over.partial = true;
-                    overs.push(over);
-                    (billed, billed_scale) = (room, room_scale);
+                let cap_scale = || self.cap_scale.get(id as usize).copied().flatten();
+                let over = Over {
+                    row,
+                    plan: id,
+                    excess: 0,
+                    element,
+                    scale: 0,
+                    partial: false,
+                };
+                let at_cap = (cap, cap_scale, so_far, so_far_scale);
+                match within_cap(at_cap, billed, billed_scale, over, overs)? {
+                    Some(within) => (billed, billed_scale) = within,
+                    None => continue,
                 }
             }
             let unrounded = plan.unrounded(so_far, billed)?;
@@ -627,6 +618,38 @@ impl<'s> Pass2<'s, '_> {
         }
         Some(())
     }
+}
+
+/// Of `billed` (written with `billed_scale` decimals), the part within a yearly cap (`cap`,
+/// written with `cap_scale()` decimals, of which `so_far` is used, written with
+/// `so_far_scale` decimals) and its decimals, as [`crate::valuation::split_at_cap`] splits
+/// it; `None` inside when nothing is (the row is wholly over). Any excess is pushed onto
+/// `overs` as `over` with its figures. `None` when a figure leaves the range.
+#[inline(always)]
+fn within_cap(
+    (cap, cap_scale, so_far, so_far_scale): (i64, impl Fn() -> Option<u32>, i64, u32),
+    billed: i64,
+    billed_scale: u32,
+    mut over: Over,
+    overs: &mut Vec<Over>,
+) -> Option<Option<(i64, u32)>> {
+    let room = cap.checked_sub(so_far)?;
+    if room > 0 && billed <= room {
+        return Some(Some((billed, billed_scale)));
+    }
+    let cap_scale = cap_scale()?;
+    if room <= 0 {
+        (over.excess, over.scale) = (billed, billed_scale as u8);
+        overs.push(over);
+        return Some(None);
+    }
+    // A difference of decimals has the larger of their scales.
+    let room_scale = cap_scale.max(so_far_scale);
+    over.excess = billed.checked_sub(room)?;
+    over.scale = billed_scale.max(room_scale) as u8;
+    over.partial = true;
+    overs.push(over);
+    Some(Some((room, room_scale)))
 }
 
 /// [`Pass2::value_group`] for a group of [`Kind::Cap`]: plan `plan` of `element`, whose lines
@@ -646,28 +669,20 @@ fn value_capped(
         if year_of(date) != year {
             (year, so_far, so_far_scale) = (year_of(date), 0, 0);
         }
-        let (mut billed, mut billed_scale) = (i64::from(q), u32::from(scale));
-        let room = cap.checked_sub(so_far)?;
-        if room <= 0 || billed > room {
-            let mut over = Over {
-                row,
-                plan,
-                excess: billed,
-                element,
-                scale: billed_scale as u8,
-                partial: false,
-            };
-            if room <= 0 {
-                overs.push(over);
-                continue;
-            }
-            let room_scale = cap_scale.max(so_far_scale);
-            over.excess = billed - room;
-            over.scale = billed_scale.max(room_scale) as u8;
-            over.partial = true;
-            overs.push(over);
-            (billed, billed_scale) = (room, room_scale);
-        }
+        let over = Over {
+            row,
+            plan,
+            excess: 0,
+            element,
+            scale: 0,
+            partial: false,
+        };
+        let at_cap = (cap, || Some(cap_scale), so_far, so_far_scale);
+        let Some((billed, billed_scale)) =
+            within_cap(at_cap, i64::from(q), u32::from(scale), over, overs)?
+        else {
+            continue;
+        };
         let amount = round_cents(billed.checked_mul(price)?)?;
         so_far = so_far.checked_add(billed)?;
         so_far_scale = so_far_scale.max(billed_scale);
