@@ -790,6 +790,20 @@ fn ranks(providers: &[ProviderId]) -> Vec<u16> {
 /// Values `columns` against `cx` and totals the lines by client: the same counts, total,
 /// rejections and totals by client as [`crate::value`] followed by a [`Rollup`] by client.
 ///
+/// The multiplier that divides by `d` (1 to 2¹⁶) in [`up_to`]: ⌊2⁴¹ / d⌋ + 1.
+fn magic(d: u32) -> u64 {
+    (1u64 << 41) / u64::from(d.max(1)) + 1
+}
+
+/// `q` (below 2²⁴) rounded up to a multiple of `d` (1 to 2¹⁶, `m = magic(d)`): ⌈q / d⌉ × d,
+/// the division done as a multiplication. Exact for every numerator below 2²⁵ and divisor up
+/// to 2¹⁶ (Granlund and Montgomery, 1994, theorem 4.2: m × d lies in (2⁴¹, 2⁴¹ + 2¹⁶]).
+#[inline(always)]
+fn up_to(q: u32, d: u32, m: u64) -> u32 {
+    let n = u128::from(q + d - 1);
+    ((n * u128::from(m)) >> 41) as u32 * d
+}
+
 /// Rows are split across `options.threads` threads into mergeable per-client sums; the rows
 /// priced by tiers or caps are then split by client, so that each client's cumulative
 /// counts stay in one thread.
@@ -851,6 +865,18 @@ fn value_columns(
         .as_ref()
         .and_then(Simple::uniform)
         .is_some_and(|block| block.iter().any(|s| s.qmax == 0) && block.iter().any(|s| s.qmax > 0));
+    // By element of the block: its increment (at least 1) and that increment's multiplier
+    // for `up_to`.
+    let steps: Vec<(u32, u64)> = match (mixed, simple.as_ref().and_then(Simple::uniform)) {
+        (true, Some(block)) => block
+            .iter()
+            .map(|s| {
+                let inc = u32::from(s.inc.max(1));
+                (inc, magic(inc))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     // Pass 1 on each thread: the rows of the pieces `take` hands out, until none is left.
     let pass1 = |take: &Pieces| -> Part {
         let clients = columns.ids.clients.len();
@@ -941,7 +967,11 @@ fn value_columns(
                             let (client, element, q) =
                                 (columns.client[i], columns.element[i], columns.quantity[i]);
                             let slot = block.get(usize::from(element)).copied().unwrap_or_default();
-                            let billed = slot.billed(q);
+                            // Rounded up to the increment without a branch (whether a row's
+                            // element has an increment is a coin toss too) or a division.
+                            let (inc, magic) =
+                                steps.get(usize::from(element)).copied().unwrap_or((1, 0));
+                            let billed = i64::from(up_to(q as u32, inc, magic));
                             let cents = (billed * slot.price + 500_000) / 1_000_000;
                             part.add_simple(client, cents, billed, 1 << slot.unit_shift);
                         }

@@ -342,6 +342,41 @@ fn arb_uniform_delivery() -> impl Strategy<Value = Delivery> {
 }
 
 #[test]
+fn rounding_up_by_multiplication_equals_dividing() {
+    // Every divisor from 1 to 2¹⁶, at multiples and their neighbours, small numerators and
+    // the largest the loop takes (below 2²⁴).
+    for d in 1u32..=1 << 16 {
+        let m = magic(d);
+        let top = (1u32 << 24) - 1;
+        for q in [
+            1,
+            2,
+            d - 1,
+            d,
+            d + 1,
+            2 * d - 1,
+            2 * d,
+            3 * d + 1,
+            top - d,
+            top - 1,
+            top,
+        ] {
+            if q == 0 || q >= 1 << 24 {
+                continue;
+            }
+            assert_eq!(up_to(q, d, m), q.div_ceil(d) * d, "{q} by {d}");
+        }
+    }
+    // Every numerator for a few divisors, the increments a table is likely to have.
+    for d in [1u32, 3, 7, 25, 2500, 5000, 65535, 65536] {
+        let m = magic(d);
+        for q in 1..1 << 20 {
+            assert_eq!(up_to(q, d, m), q.div_ceil(d) * d, "{q} by {d}");
+        }
+    }
+}
+
+#[test]
 fn uniform_caps_met_exactly_and_tiers_ended_exactly() {
     // INFO (cap 4): 1.5 and 2.5 meet the cap exactly, 0.5 is then wholly over it, and the
     // same client's next year starts again; CONSULT (cap 4.50) is met by one row;
