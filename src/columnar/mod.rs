@@ -787,13 +787,14 @@ fn ranks(providers: &[ProviderId]) -> Vec<u16> {
     rank
 }
 
-/// Values `columns` against `cx` and totals the lines by client: the same counts, total,
-/// rejections and totals by client as [`crate::value`] followed by a [`Rollup`] by client.
-///
 /// The multiplier that divides by `d` (1 to 2¹⁶) in [`up_to`]: ⌊2⁴¹ / d⌋ + 1.
-fn magic(d: u32) -> u64 {
-    (1u64 << 41) / u64::from(d.max(1)) + 1
+const fn magic(d: u32) -> u64 {
+    let d = if d == 0 { 1 } else { d as u64 };
+    (1u64 << 41) / d + 1
 }
+
+/// [`magic`] of 1.
+const ONE: u64 = magic(1);
 
 /// `q` (below 2²⁴) rounded up to a multiple of `d` (1 to 2¹⁶, `m = magic(d)`): ⌈q / d⌉ × d,
 /// the division done as a multiplication. Exact for every numerator below 2²⁵ and divisor up
@@ -804,6 +805,9 @@ fn up_to(q: u32, d: u32, m: u64) -> u32 {
     ((n * u128::from(m)) >> 41) as u32 * d
 }
 
+/// Values `columns` against `cx` and totals the lines by client: the same counts, total,
+/// rejections and totals by client as [`crate::value`] followed by a [`Rollup`] by client.
+///
 /// Rows are split across `options.threads` threads into mergeable per-client sums; the rows
 /// priced by tiers or caps are then split by client, so that each client's cumulative
 /// counts stay in one thread.
@@ -953,13 +957,16 @@ fn value_columns(
                             .zip(&columns.quantity[start..end]);
                         for (k, (&element, &q)) in rows.enumerate() {
                             let slot = block.get(usize::from(element)).copied().unwrap_or_default();
-                            let take = (q.wrapping_sub(1) as u64) < u64::from(slot.qmax);
+                            let is_simple = (q.wrapping_sub(1) as u64) < u64::from(slot.qmax);
                             let row = (start + k) as u32;
                             if let (Some(s), Some(o)) = (chosen.get_mut(ns), others.get_mut(no)) {
                                 (*s, *o) = (row, row);
+                            } else {
+                                // Not reached: both hold a chunk.
+                                part.overflow = true;
                             }
-                            ns += usize::from(take);
-                            no += usize::from(!take);
+                            ns += usize::from(is_simple);
+                            no += usize::from(!is_simple);
                         }
                         others.truncate(no);
                         for &i in chosen.get(..ns).unwrap_or_default() {
@@ -970,7 +977,7 @@ fn value_columns(
                             // Rounded up to the increment without a branch (whether a row's
                             // element has an increment is a coin toss too) or a division.
                             let (inc, magic) =
-                                steps.get(usize::from(element)).copied().unwrap_or((1, 0));
+                                steps.get(usize::from(element)).copied().unwrap_or((1, ONE));
                             let billed = i64::from(up_to(q as u32, inc, magic));
                             let cents = (billed * slot.price + 500_000) / 1_000_000;
                             part.add_simple(client, cents, billed, 1 << slot.unit_shift);

@@ -4,9 +4,10 @@
 //! [`Layout`]): one write a row, in place. Here each range's records, a few hundred
 //! kilobytes, are grouped by client and element with a counting sort in the caches; each
 //! group is put in the general path's order (date, provider, quantity, row) and valued with
-//! the client's cumulative counts straight into the client's sums. A rejection over a cap is
-//! kept as a compact record until all are sorted by row, and only then made a [`Rejection`].
-//! Ranges of clients split across threads.
+//! the client's cumulative counts straight into the client's sums (in a loop chosen once per
+//! element, see [`Kind`]). A rejection over a cap is kept as a compact record until
+//! `ByClient::rejections` is first called, which sorts them by row and makes each a
+//! [`Rejection`]. Ranges of clients split across threads.
 
 use std::collections::HashMap;
 
@@ -324,9 +325,9 @@ struct Pass2<'s, 'a> {
 }
 
 /// The rows pass 1 packed (`fast`: by part, by range of clients), valued into `part`: each
-/// client's sums added to its own, the rejections over a cap appended in row order (those of
-/// a client taken through the decimal path are appended unordered, and `Shared::result`
-/// sorts the whole list by row when it is not in order).
+/// client's sums added to its own, the rejections over a cap kept compact in `part.overs`
+/// (those of a client taken through the decimal path are made at once and appended to
+/// `part.rejections`, which `Shared::result` sorts by row).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn value_fast(
     shared: &Shared<'_>,

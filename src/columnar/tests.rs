@@ -236,9 +236,11 @@ fn arb_clean_delivery() -> impl Strategy<Value = Delivery> {
 }
 
 /// One national table over two years for every provider and date, so that each element's
-/// stateful rows take the tight loop of their shape when it has one: capped flat prices,
-/// two tiers, and shapes that keep the general loop (three tiers, tiers with a cap, a cap with
-/// an increment, a capped pass-through). `{rounding}` is replaced by a rounding section.
+/// stateful rows take the tight loop of their shape when it has one: capped flat prices
+/// (a capped pass-through is one too), two tiers, and shapes that keep the general loop
+/// (three tiers, tiers with a cap, a cap with an increment); prices so large that the scaled
+/// integers overflow, for both tight loops; simple rows with and without an increment.
+/// `{rounding}` is replaced by a rounding section.
 const UNIFORM: &str = r#"schema = 1
 id = "lt-national"
 version = "2023-2024"
@@ -294,6 +296,23 @@ cap_per_client_year = "6"
 [[price]]
 element = "ESSENTIALS"
 unit_price = "19.75"
+
+[[price]]
+element = "CASE_MGMT"
+unit_price = "17.25"
+min_increment = "0.25"
+
+[[price]]
+element = "SKILLS"
+tiers = [
+  { up_to = "1", unit_price = "900000000000000.00" },
+  { unit_price = "1.25" },
+]
+
+[[price]]
+element = "TRAINING"
+unit_price = "900000000000000.00"
+cap_per_client_year = "4"
 "#;
 
 /// The fast path and the general path on `deliveries` priced by `UNIFORM` with `rounding`.
@@ -314,7 +333,7 @@ fn check_uniform(deliveries: &[Delivery], rounding: &str) {
 /// Rows for [`UNIFORM`]: two years, positive quantities with up to four decimals, large
 /// enough to cross the tiers' bounds and the caps.
 fn arb_uniform_delivery() -> impl Strategy<Value = Delivery> {
-    const ELEMENTS: [&str; 9] = [
+    const ELEMENTS: [&str; 12] = [
         "INTAKE",
         "INFO",
         "CONSULT",
@@ -324,6 +343,9 @@ fn arb_uniform_delivery() -> impl Strategy<Value = Delivery> {
         "DOCS",
         "ESSENTIALS",
         "HYGIENE",
+        "CASE_MGMT",
+        "SKILLS",
+        "TRAINING",
     ];
     (
         (0u8..30, 0usize..3, 0usize..ELEMENTS.len()),
@@ -331,11 +353,17 @@ fn arb_uniform_delivery() -> impl Strategy<Value = Delivery> {
         (1i64..30_000, 0u32..=4),
     )
         .prop_map(|((c, p, e), (y, m, d), (q, scale))| {
+            // Only a few clients have the elements whose prices overflow (such a client is
+            // valued through the decimal path as a whole).
+            let element = match ELEMENTS[e] {
+                "SKILLS" | "TRAINING" if c < 24 => "CASE_MGMT",
+                other => other,
+            };
             Delivery::new(
                 Date::new(y, m, d).unwrap(),
                 ProviderId::new(["PRV-A", "PRV-B", "PRV-C"][p]).unwrap(),
                 ClientId::new(&format!("C{c}")).unwrap(),
-                ElementCode::new(ELEMENTS[e]).unwrap(),
+                ElementCode::new(element).unwrap(),
                 Quantity::new(Decimal::new(q, scale)),
             )
         })
@@ -374,6 +402,42 @@ fn rounding_up_by_multiplication_equals_dividing() {
             assert_eq!(up_to(q, d, m), q.div_ceil(d) * d, "{q} by {d}");
         }
     }
+}
+
+#[test]
+fn uniform_rows_across_chunks_and_threads() {
+    // More rows than a chunk (4,096) in each thread's share, over enough clients that no
+    // client's simple sums may carry (8 lines in tests): pass 1's split meets chunk and
+    // piece boundaries.
+    const ELEMENTS: [&str; 10] = [
+        "INTAKE",
+        "INFO",
+        "CONSULT",
+        "MEDIATE",
+        "SHELTER",
+        "FOOD",
+        "DOCS",
+        "ESSENTIALS",
+        "CASE_MGMT",
+        "HYGIENE",
+    ];
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let deliveries: Vec<Delivery> = (0..12_000)
+        .map(|_| {
+            let date = format!("{}-{:02}-{:02}", 2023 + next(2), next(12) + 1, next(28) + 1);
+            let client = format!("C{}", next(4_000));
+            let element = ELEMENTS[next(ELEMENTS.len() as u64) as usize];
+            let q = format!("{}.{:02}", next(5), next(100) + 1);
+            testkit::delivery(&date, &client, element, &q)
+        })
+        .collect();
+    check_uniform(&deliveries, "");
 }
 
 #[test]
