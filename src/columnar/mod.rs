@@ -865,14 +865,13 @@ fn value_columns(
         .map(|s| stateful::Layout::new(&s.stateful_elements()));
     // One price block for every provider and date, which prices some elements simply and
     // others not.
-    let mixed = simple
-        .as_ref()
-        .and_then(Simple::uniform)
-        .is_some_and(|block| block.iter().any(|s| s.qmax == 0) && block.iter().any(|s| s.qmax > 0));
+    let block = simple.as_ref().and_then(Simple::uniform);
+    let mixed =
+        block.is_some_and(|b| b.iter().any(|s| s.qmax == 0) && b.iter().any(|s| s.qmax > 0));
     // By element of the block: its increment (at least 1) and that increment's multiplier
     // for `up_to`.
-    let steps: Vec<(u32, u64)> = match (mixed, simple.as_ref().and_then(Simple::uniform)) {
-        (true, Some(block)) => block
+    let steps: Vec<(u32, u64)> = match block {
+        Some(block) if mixed => block
             .iter()
             .map(|s| {
                 let inc = u32::from(s.inc.max(1));
@@ -976,9 +975,9 @@ fn value_columns(
                             let slot = block.get(usize::from(element)).copied().unwrap_or_default();
                             // Rounded up to the increment without a branch (whether a row's
                             // element has an increment is a coin toss too) or a division.
-                            let (inc, magic) =
+                            let (inc, m) =
                                 steps.get(usize::from(element)).copied().unwrap_or((1, ONE));
-                            let billed = i64::from(up_to(q as u32, inc, magic));
+                            let billed = i64::from(up_to(q as u32, inc, m));
                             let cents = (billed * slot.price + 500_000) / 1_000_000;
                             part.add_simple(client, cents, billed, 1 << slot.unit_shift);
                         }

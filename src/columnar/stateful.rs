@@ -356,10 +356,11 @@ pub(crate) fn value_fast(
         .collect();
     let cap_scale: Vec<Option<u32>> = caps.iter().map(|c| c.map(|c| c.get().scale())).collect();
     let plans = &shared.plans.plans;
+    let uniform = simple.uniform_stateful();
     let kinds = layout
         .elements
         .iter()
-        .map(|&e| match simple.uniform_stateful() {
+        .map(|&e| match uniform {
             Some(by_element) => {
                 let id = by_element.get(usize::from(e)).copied().unwrap_or(NO_PLAN);
                 Kind::of(plans, id, cap_scale.get(id as usize).copied().flatten())
@@ -415,8 +416,10 @@ pub(crate) fn value_fast(
             caps.get(o.plan as usize).is_some_and(Option::is_some)
                 && usize::from(o.element) < ids.elements.len()
         };
-        part.overflow |= !out.overs.iter().all(known);
-        whole += out.overs.iter().filter(|o| !o.partial).count() as u64;
+        for o in &out.overs {
+            part.overflow |= !known(o);
+            whole += u64::from(!o.partial);
+        }
         if list.is_empty() {
             list = std::mem::take(&mut out.overs);
         } else {
