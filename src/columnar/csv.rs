@@ -278,12 +278,12 @@ fn line(
     if n != d.fields {
         return Err(Bail);
     }
-    for (i, cell) in cells[..n].iter().enumerate() {
+    for (i, cell) in cells[..n].iter_mut().enumerate() {
         // Every other cell (the note) must be text, as the general reader reads the file as text.
         if Some(i) != d.unit && !cell.is_ascii() {
             std::str::from_utf8(cell).map_err(|_| Bail)?;
-            trim(cell)?;
         }
+        *cell = trim(cell)?;
     }
     parse_cells(d, catalog, interner, &cells[..n]).map(Some)
 }
@@ -299,6 +299,15 @@ const fn bytes_equal(w: u64, b: u8) -> u64 {
 
 /// The high bit of every byte.
 const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `w` below `n` (at most 0x80): the high bit of each such byte set, and no other
+/// bit (exact: the sum stays within each byte).
+#[inline(always)]
+const fn bytes_below(w: u64, n: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let at_least = (w & LOW7) + (0x80 - n as u64) * 0x0101_0101_0101_0101;
+    !(at_least | w) & HIGH
+}
 
 /// Up to eight bytes of `data` from `at` (fewer before `end`), little-endian, and how many.
 #[inline(always)]
@@ -321,9 +330,10 @@ fn word(data: &[u8], at: usize, end: usize) -> (u64, usize) {
 }
 
 /// Scans the line at `data[a..]`, eight bytes at a time, for its end (a line feed, or
-/// `upto`) and its cells: where the line ends, and whether it is plain, that is ASCII with no
-/// carriage return but one before the line feed and with `d.fields` cells, which `cells` then
-/// holds (untrimmed). Lines that are not plain go to [`line`].
+/// `upto`) and its cells: where the line ends, and whether it is plain, that is ASCII with
+/// no space, tab or other control byte but one carriage return before the line feed, and
+/// with `d.fields` cells, which `cells` then holds (with nothing to trim). Lines that are not
+/// plain go to [`line`]. The delimiter must be above the space.
 #[inline]
 fn scan_line<'d>(
     data: &'d [u8],
@@ -353,10 +363,15 @@ fn scan_line<'d>(
             (nl & nl.wrapping_neg()) - 1
         };
         high |= w & before;
-        let r = bytes_equal(w, b'\r') & before;
-        if r != 0 {
-            bad |= cr != NONE || r.count_ones() > 1;
-            cr = p + (r.trailing_zeros() / 8) as usize;
+        // Spaces, tabs, carriage returns and other control bytes: only a carriage return
+        // before the line feed is plain.
+        let low = bytes_below(w, b' ' + 1) & before;
+        if low != 0 {
+            let r = bytes_equal(w, b'\r') & before;
+            bad |= low != r || cr != NONE || r.count_ones() > 1;
+            if r != 0 {
+                cr = p + (r.trailing_zeros() / 8) as usize;
+            }
         }
         let mut m = bytes_equal(w, d.delimiter) & before;
         while m != 0 {
@@ -386,7 +401,7 @@ fn scan_line<'d>(
     (stop, plain)
 }
 
-/// Parses the cells of one line.
+/// Parses the cells of one line, trimmed.
 #[inline]
 fn parse_cells(
     d: &Dialect,
@@ -394,12 +409,12 @@ fn parse_cells(
     interner: &mut Interner,
     cells: &[&[u8]],
 ) -> std::result::Result<Parsed, Bail> {
-    let cell = |i: usize| trim(cells.get(i).copied().unwrap_or_default());
-    let date = quick_date(cell(d.date)?)?;
-    let provider = interner.provider(cell(d.provider)?).map_err(|_| Bail)?;
-    let client = interner.client(cell(d.client)?).map_err(|_| Bail)?;
-    let element = interner.element(cell(d.element)?).map_err(|_| Bail)?;
-    let qcell = cell(d.quantity)?;
+    let cell = |i: usize| cells.get(i).copied().unwrap_or_default();
+    let date = quick_date(cell(d.date))?;
+    let provider = interner.provider(cell(d.provider)).map_err(|_| Bail)?;
+    let client = interner.client(cell(d.client)).map_err(|_| Bail)?;
+    let element = interner.element(cell(d.element)).map_err(|_| Bail)?;
+    let qcell = cell(d.quantity);
     let (mut q, mut scale, mut side) = match quick_quantity(qcell, d.decimal_comma) {
         Some((q, s)) => (q, s, None),
         None => {
@@ -411,7 +426,7 @@ fn parse_cells(
         }
     };
     if let Some(u) = d.unit {
-        let cell = cell(u)?;
+        let cell = cell(u);
         if !cell.is_empty() {
             let given: Unit = std::str::from_utf8(cell)
                 .map_err(|_| Bail)?
@@ -426,7 +441,7 @@ fn parse_cells(
         }
     }
     if let Some(h) = d.staff_hours {
-        let cell = cell(h)?;
+        let cell = cell(h);
         if !cell.is_empty() {
             general_decimal(cell, d.decimal_comma)?;
         }
@@ -458,10 +473,9 @@ fn read_range<S: Sink>(
     let mut buf = vec![0u8; CHUNK];
     let mut filled = 0;
     let mut rows: u32 = 0;
-    // Lines are scanned a word at a time when the delimiter is none of the bytes the scan
-    // looks for itself.
-    let plain_ok =
-        d.fields <= 8 && d.delimiter.is_ascii() && !matches!(d.delimiter, b'\n' | b'\r' | b'"');
+    // Lines are scanned a word at a time when the delimiter is printable ASCII other than a
+    // quote (the scan takes any byte up to the space for one a plain line lacks).
+    let plain_ok = d.fields <= 8 && d.delimiter.is_ascii_graphic() && d.delimiter != b'"';
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -915,6 +929,36 @@ mod tests {
             "",
         ] {
             assert!(quick_date(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    /// The word masks mark exactly the bytes a byte-by-byte test marks, whatever their
+    /// neighbours (a borrow or carry between bytes would mark a neighbour too).
+    #[test]
+    fn word_masks_mark_exactly_the_bytes_they_name() {
+        let by_byte = |w: u64, test: &dyn Fn(u8) -> bool| {
+            w.to_le_bytes()
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| test(b))
+                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
+        };
+        // Every byte value at every position, between neighbours just below and above the
+        // tested bounds, and zeros and 0xff.
+        for fill in [0x00u8, 0x0a, 0x0d, 0x20, 0x21, 0x22, 0x3b, 0x7f, 0x80, 0xff] {
+            for at in 0..8 {
+                for b in 0..=255u8 {
+                    let mut bytes = [fill; 8];
+                    bytes[at] = b;
+                    let w = u64::from_le_bytes(bytes);
+                    for n in [1u8, 0x0a, 0x21, 0x80] {
+                        assert_eq!(bytes_below(w, n), by_byte(w, &|x| x < n), "{w:#x} < {n}");
+                    }
+                    for c in [b'\n', b'\r', b',', b';', 0x80, 0xff] {
+                        assert_eq!(bytes_equal(w, c), by_byte(w, &|x| x == c), "{w:#x} = {c}");
+                    }
+                }
+            }
         }
     }
 }

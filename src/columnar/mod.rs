@@ -284,10 +284,11 @@ struct Slot {
     id: u32,
 }
 
+/// A vacant slot: its length is no id's, so a lookup's compare never matches it.
 const VACANT: Slot = Slot {
     a: 0,
     b: 0,
-    len: 0,
+    len: u32::MAX,
     id: EMPTY,
 };
 
@@ -344,14 +345,19 @@ impl IdMap {
         let (a, b) = Self::words(s);
         let mask = self.buckets.len() - 1;
         let mut i = Self::hash(a, b, s.len()) as usize & mask;
+        let len = s.len() as u32;
         loop {
-            for slot in &self.buckets[i].0 {
-                if slot.id == EMPTY {
-                    return None;
-                }
-                if slot.a == a && slot.b == b && slot.len as usize == s.len() {
-                    return Some(slot.id);
-                }
+            // Both slots compared without a branch between them: which of the two holds an
+            // id is a coin toss to the processor.
+            let [s0, s1] = &self.buckets[i].0;
+            let hit0 = (s0.a == a) & (s0.b == b) & (s0.len == len);
+            let hit1 = (s1.a == a) & (s1.b == b) & (s1.len == len);
+            if hit0 | hit1 {
+                return Some(if hit0 { s0.id } else { s1.id });
+            }
+            if s1.id == EMPTY {
+                // Slots fill in order, so a vacant second slot ends the probe.
+                return None;
             }
             i = (i + 1) & mask;
         }
