@@ -37,11 +37,16 @@ pub(crate) fn money_exact(m: Money) -> String {
 
 /// As [`money_exact`], for any decimal.
 pub(crate) fn exact2(d: Decimal) -> String {
+    exact2_decimal(d).to_string()
+}
+
+/// The decimal [`exact2`] writes.
+fn exact2_decimal(d: Decimal) -> Decimal {
     let mut n = d.normalize();
     if n.scale() < 2 {
         n.rescale(2);
     }
-    n.to_string()
+    n
 }
 
 /// A quantity without trailing zeros (`1.50` → `1.5`).
@@ -167,16 +172,62 @@ impl<W: Write> CsvOut<W> {
     }
 
     pub(crate) fn record(&mut self, cells: &[Cell]) -> csv::Result<()> {
+        self.record_then(cells, &[])
+    }
+
+    /// A record of `cells`, then `more` written as they are (see [`TotalsCells`]).
+    pub(crate) fn record_then(&mut self, cells: &[Cell], more: &[Vec<u8>]) -> csv::Result<()> {
         let excel = self.excel_lt;
-        self.writer.write_record(cells.iter().map(|c| match c {
+        let cells = cells.iter().map(|c| match c {
             Cell::Text(t) => Cow::Borrowed(t.as_bytes()),
             Cell::Num(n) if excel => Cow::Owned(n.replace('.', ",").into_bytes()),
             Cell::Num(n) => Cow::Borrowed(n.as_bytes()),
-        }))
+        });
+        self.writer
+            .write_record(cells.chain(more.iter().map(|m| Cow::Borrowed(m.as_slice()))))
+    }
+
+    /// A record of fields written as they are.
+    pub(crate) fn fields<'f>(
+        &mut self,
+        fields: impl IntoIterator<Item = &'f [u8]>,
+    ) -> csv::Result<()> {
+        self.writer.write_record(fields)
     }
 
     pub(crate) fn finish(mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+}
+
+/// The totals cells of a CSV group line (lines, quantity, unit, amount), formatted as
+/// [`Cell`]s of [`qty`] and [`money_exact`] would be, into buffers kept from one line to the
+/// next: a per-client CSV of 200,000 lines then makes no string a cell.
+#[derive(Debug, Default)]
+pub(crate) struct TotalsCells([Vec<u8>; 4]);
+
+impl TotalsCells {
+    pub(crate) fn fill(&mut self, t: &aidcost::Totals, excel_lt: bool) -> &[Vec<u8>; 4] {
+        let [lines, q, u, amount] = &mut self.0;
+        for cell in [&mut *lines, &mut *q, &mut *u, &mut *amount] {
+            cell.clear();
+        }
+        // Writing into a vector cannot fail.
+        let _ = write!(lines, "{}", t.lines());
+        if let Some((quantity, unit)) = t.quantity() {
+            let _ = write!(q, "{}", quantity.get().normalize());
+            let _ = write!(u, "{unit}");
+        }
+        let _ = write!(amount, "{}", exact2_decimal(t.amount().get()));
+        if excel_lt {
+            // Numbers, not the unit, take a decimal comma.
+            for cell in [lines, q, amount] {
+                for b in cell.iter_mut().filter(|b| **b == b'.') {
+                    *b = b',';
+                }
+            }
+        }
+        &self.0
     }
 }
 

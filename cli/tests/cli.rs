@@ -774,6 +774,18 @@ fn value_by_client_streams_and_equals_the_whole_file_path() {
         assert_eq!(stdout(&o), expected, "threads {threads}");
         assert!(stderr(&o).contains("rows read 10, valued 9, rejected 1, total EUR 1336.10"));
     }
+    // In Excel-LT: a byte-order mark, semicolons, decimal commas in numbers (not in ids or
+    // units), CRLF.
+    let o = value_with(&["--by", "client", "--format", "csv", "--excel-lt"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\u{feff}client;lines;quantity;unit;amount\r\n\
+         C1;3;;;1043,75\r\n\
+         C1-K1;1;0,75;hour;15,00\r\n\
+         C2;1;2;session;80,00\r\n\
+         C3;4;;;197,35\r\n"
+    );
     let json = value_with(&["--by", "client", "--format", "json", "--threads", "2"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(doc["rows_rejected"], 1);

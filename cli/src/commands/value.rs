@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::commands::{load_register, rejection_summary, Loaded};
 use crate::failure::{CmdResult, Failure, Outcome};
 use crate::input::{load_tables, Deliveries, InputArgs, Status};
-use crate::output::{money2, money_exact, qty, write_json, Align, Cell, CsvOut, Format, TextTable};
+use crate::output::{
+    money2, money_exact, qty, write_json, Align, Cell, CsvOut, Format, TextTable, TotalsCells,
+};
 
 /// Arguments of `aidcost value`.
 #[derive(Debug, clap::Args)]
@@ -384,12 +386,16 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
             writeln!(out, "{summary}")?;
         }
         Format::Csv => {
-            // Straight from the totals by client, in client order, as the rollup lists them.
-            let groups = result
-                .by_client()
-                .into_iter()
-                .map(|(client, t)| (vec![Cell::Text(client.to_string())], t));
-            write_csv_groups(&mut out, &[GroupBy::Client], groups, args.excel_lt)?;
+            // Straight from the totals by client, in client order, as the rollup lists them,
+            // with no string made for a cell.
+            let mut csv = CsvOut::new(&mut out, args.excel_lt)?;
+            csv.header(&header_names(&[GroupBy::Client]))?;
+            let mut totals = TotalsCells::default();
+            for (client, t) in result.by_client() {
+                let [lines, q, u, amount] = totals.fill(t, args.excel_lt);
+                csv.fields([client.as_str().as_bytes(), lines, q, u, amount])?;
+            }
+            csv.finish()?;
             eprintln!("{summary}");
         }
         Format::Json => {
@@ -436,15 +442,9 @@ fn write_csv_groups<'t>(
 ) -> Result<(), Failure> {
     let mut csv = CsvOut::new(out, excel_lt)?;
     csv.header(&header_names(by))?;
-    for (mut cells, t) in groups {
-        let [q, u] = quantity_cells(t);
-        cells.extend([
-            Cell::Num(t.lines().to_string()),
-            Cell::Num(q),
-            Cell::Text(u),
-            Cell::Num(money_exact(t.amount())),
-        ]);
-        csv.record(&cells)?;
+    let mut totals = TotalsCells::default();
+    for (cells, t) in groups {
+        csv.record_then(&cells, totals.fill(t, excel_lt))?;
     }
     csv.finish()?;
     Ok(())
