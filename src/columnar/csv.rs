@@ -243,7 +243,7 @@ trait Sink {
 }
 
 /// Parses one line (without its line end); `Ok(None)` for a blank line. The careful reader,
-/// for lines [`scan_line`] does not call plain.
+/// for lines [`Lines`] does not call plain.
 #[inline]
 fn line(
     d: &Dialect,
@@ -288,117 +288,185 @@ fn line(
     parse_cells(d, catalog, interner, &cells[..n]).map(Some)
 }
 
-/// Bytes of `w` equal to `b`: the high bit of each such byte set, and no other bit (exact, no
-/// false positives from borrows).
+/// The bytes of `block` that are `delimiter` or that a plain line has only as its end or not
+/// at all (any byte up to the space, any above 0x7f), a bit each, sixteen bytes compared at
+/// a time. The delimiter must be printable ASCII.
 #[inline(always)]
-const fn bytes_equal(w: u64, b: u8) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = w ^ (b as u64 * 0x0101_0101_0101_0101);
-    !(((x & LOW7) + LOW7) | x | LOW7)
+fn separators(block: &[u8; 64], delimiter: u8) -> u64 {
+    use wide::{i8x16, CmpEq, CmpLt};
+    let delimiter = i8x16::splat(delimiter as i8);
+    // Compared as signed bytes, those above 0x7f are negative: below the bound too.
+    let bound = i8x16::splat(b' ' as i8 + 1);
+    block.chunks_exact(16).enumerate().fold(0, |m, (k, c)| {
+        let v: i8x16 = bytemuck::cast(<[u8; 16]>::try_from(c).unwrap_or([0; 16]));
+        let bits = (v.cmp_eq(delimiter) | v.cmp_lt(bound)).move_mask() as u16;
+        m | u64::from(bits) << (16 * k)
+    })
 }
 
-/// The high bit of every byte.
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// Bytes indexed at a time by [`Lines`].
+const BLOCK: usize = 1024;
 
-/// Bytes of `w` below `n` (at most 0x80): the high bit of each such byte set, and no other
-/// bit (exact: the sum stays within each byte).
-#[inline(always)]
-const fn bytes_below(w: u64, n: u8) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let at_least = (w & LOW7) + (0x80 - n as u64) * 0x0101_0101_0101_0101;
-    !(at_least | w) & HIGH
+/// The lines of a chunk, read from an index of its separators: the positions of the bytes a
+/// plain line has only as separators (the delimiter, the line feed, a carriage return just
+/// before it) or not at all (any other byte up to the space, any byte above 0x7f), found
+/// eight bytes at a time, a block at a time, ahead of the lines read. A line is plain when
+/// its first `fields - 1` separators are delimiters and the next ends it (a line feed, or a
+/// carriage return and then a line feed): ASCII, with no space, tab or other control byte,
+/// and with `fields` cells, which need no trimming. Lines that are not plain go to [`line`].
+/// The delimiter must be printable ASCII other than a quote.
+///
+/// Finding the cells from the index, rather than word by word along each line, leaves the
+/// processor no branch on how many separators a word holds or where a line ends.
+struct Lines {
+    /// Separator positions: `seps[next..len]` are every one in `pos..indexed`.
+    seps: Vec<usize>,
+    next: usize,
+    len: usize,
+    /// Where the next line starts.
+    pos: usize,
+    indexed: usize,
+    /// The end of the lines (the chunk's last line feed, plus one; or the range's end).
+    upto: usize,
+    delimiter: u8,
+    fields: usize,
 }
 
-/// Up to eight bytes of `data` from `at` (fewer before `end`), little-endian, and how many.
-#[inline(always)]
-fn word(data: &[u8], at: usize, end: usize) -> (u64, usize) {
-    match data.get(at..at + 8) {
-        Some(w) if at + 8 <= end => {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            (u64::from_le_bytes(b), 8)
-        }
-        _ => {
-            let tail = data.get(at..end).unwrap_or(&[]);
-            let w = tail
-                .iter()
-                .rev()
-                .fold(0u64, |w, &b| (w << 8) | u64::from(b));
-            (w, tail.len())
+impl Lines {
+    fn new(d: &Dialect) -> Self {
+        Self {
+            seps: vec![0; BLOCK + 64],
+            next: 0,
+            len: 0,
+            pos: 0,
+            indexed: 0,
+            upto: 0,
+            delimiter: d.delimiter,
+            fields: d.fields,
         }
     }
-}
 
-/// Scans the line at `data[a..]`, eight bytes at a time, for its end (a line feed, or
-/// `upto`) and its cells: where the line ends, and whether it is plain, that is ASCII with
-/// no space, tab or other control byte but one carriage return before the line feed, and
-/// with `d.fields` cells, which `cells` then holds (with nothing to trim). Lines that are not
-/// plain go to [`line`]. The delimiter must be above the space.
-#[inline]
-fn scan_line<'d>(
-    data: &'d [u8],
-    a: usize,
-    upto: usize,
-    d: &Dialect,
-    cells: &mut [&'d [u8]; 8],
-) -> (usize, bool) {
-    const NONE: usize = usize::MAX;
-    let (mut n, mut start, mut p) = (0, a, a);
-    let (mut high, mut cr, mut bad) = (0u64, NONE, false);
-    let stop = loop {
-        if p >= upto {
-            break upto;
+    /// Starts on the lines of `data[..upto]`.
+    fn start(&mut self, upto: usize) {
+        (self.next, self.len, self.pos, self.indexed, self.upto) = (0, 0, 0, 0, upto);
+    }
+
+    /// Indexes the next block. The range's last line, when no line feed ends it, gets one
+    /// at `upto` (see [`Lines::byte`]).
+    #[inline(never)]
+    fn index(&mut self, data: &[u8]) {
+        self.seps.copy_within(self.next..self.len, 0);
+        self.len -= self.next;
+        self.next = 0;
+        let to = (self.indexed + BLOCK).min(self.upto);
+        let mut p = self.indexed;
+        while p < to {
+            let (block, valid) = match data.get(p..p + 64) {
+                Some(b) if p + 64 <= to => (<[u8; 64]>::try_from(b).unwrap_or([0; 64]), 64),
+                _ => {
+                    // The last bytes, padded with a byte that is no separator.
+                    let tail = data.get(p..to).unwrap_or(&[]);
+                    let mut block = [b'0'; 64];
+                    block[..tail.len()].copy_from_slice(tail);
+                    (block, tail.len())
+                }
+            };
+            let mut m = separators(&block, self.delimiter);
+            if valid < 64 {
+                m &= (1u64 << valid) - 1;
+            }
+            let n = self.len;
+            let count = m.count_ones() as usize;
+            // Eight written whatever the count (most blocks hold no more), the rest in a
+            // loop; `len` then counts only the real ones.
+            for k in n..n + 8 {
+                if let Some(at) = self.seps.get_mut(k) {
+                    *at = p + m.trailing_zeros() as usize;
+                }
+                m &= m.wrapping_sub(1);
+            }
+            let mut k = n + 8;
+            while m != 0 {
+                if let Some(at) = self.seps.get_mut(k) {
+                    *at = p + m.trailing_zeros() as usize;
+                }
+                k += 1;
+                m &= m - 1;
+            }
+            self.len = n + count;
+            p += 64;
         }
-        let (w, valid) = word(data, p, upto);
-        let keep = if valid == 8 {
-            u64::MAX
-        } else {
-            (1u64 << (8 * valid)) - 1
-        };
-        let nl = bytes_equal(w, b'\n') & keep;
-        // The bits of the bytes before the first line feed.
-        let before = if nl == 0 {
-            keep
-        } else {
-            (nl & nl.wrapping_neg()) - 1
-        };
-        high |= w & before;
-        // Spaces, tabs, carriage returns and other control bytes: only a carriage return
-        // before the line feed is plain.
-        let low = bytes_below(w, b' ' + 1) & before;
-        if low != 0 {
-            let r = bytes_equal(w, b'\r') & before;
-            bad |= low != r || cr != NONE || r.count_ones() > 1;
-            if r != 0 {
-                cr = p + (r.trailing_zeros() / 8) as usize;
+        self.indexed = to;
+        if to == self.upto && data.get(to.wrapping_sub(1)) != Some(&b'\n') && to > self.pos {
+            if let Some(at) = self.seps.get_mut(self.len) {
+                *at = to;
+                self.len += 1;
             }
         }
-        let mut m = bytes_equal(w, d.delimiter) & before;
-        while m != 0 {
-            let i = p + (m.trailing_zeros() / 8) as usize;
-            if n + 1 < d.fields {
-                cells[n] = data.get(start..i).unwrap_or(&[]);
-                n += 1;
-                start = i + 1;
-            } else {
-                bad = true;
+    }
+
+    /// The byte at separator position `p`: a line feed at `upto`.
+    #[inline(always)]
+    fn byte(&self, data: &[u8], p: usize) -> u8 {
+        if p < self.upto {
+            data.get(p).copied().unwrap_or(b'\n')
+        } else {
+            b'\n'
+        }
+    }
+
+    /// The next line: where it starts, where it stops (its line feed, or `upto`), and
+    /// whether it is plain, when `cells` then holds its cells.
+    #[inline(always)]
+    fn next<'d>(
+        &mut self,
+        data: &'d [u8],
+        cells: &mut [&'d [u8]; 8],
+    ) -> Option<(usize, usize, bool)> {
+        let a = self.pos;
+        if a >= self.upto {
+            return None;
+        }
+        let f = self.fields;
+        while self.len - self.next <= f && self.indexed < self.upto {
+            self.index(data);
+        }
+        let s = self.seps.get(self.next..self.len).unwrap_or(&[]);
+        if let Some(&e) = s.get(f - 1) {
+            let mut delimited = true;
+            for &at in &s[..f - 1] {
+                delimited &= self.byte(data, at) == self.delimiter;
             }
-            m &= m - 1;
+            let (stop, used) = match self.byte(data, e) {
+                b'\n' => (e, f),
+                b'\r' if s.get(f) == Some(&(e + 1)) && self.byte(data, e + 1) == b'\n' => {
+                    (e + 1, f + 1)
+                }
+                _ => (usize::MAX, 0),
+            };
+            if delimited && used != 0 {
+                let mut start = a;
+                for (cell, &at) in cells.iter_mut().zip(&s[..f]) {
+                    *cell = data.get(start..at).unwrap_or(&[]);
+                    start = at + 1;
+                }
+                self.next += used;
+                self.pos = stop + 1;
+                return Some((a, stop.min(self.upto), true));
+            }
         }
-        if nl != 0 {
-            break p + (nl.trailing_zeros() / 8) as usize;
+        // Not plain: the line ends at its line feed; the separators up to it are dropped.
+        let stop = memchr::memchr(b'\n', data.get(a..self.upto).unwrap_or(&[]))
+            .map_or(self.upto, |i| a + i);
+        while self.next < self.len && self.seps.get(self.next).is_some_and(|&p| p <= stop) {
+            self.next += 1;
         }
-        p += 8;
-    };
-    let end = if cr != NONE && cr + 1 == stop {
-        cr
-    } else {
-        bad |= cr != NONE;
-        stop
-    };
-    cells[n] = data.get(start..end).unwrap_or(&[]);
-    let plain = !bad && high & HIGH == 0 && n + 1 == d.fields;
-    (stop, plain)
+        if self.next == self.len {
+            self.indexed = self.indexed.max(stop + 1).min(self.upto);
+        }
+        self.pos = stop + 1;
+        Some((a, stop, false))
+    }
 }
 
 /// Parses the cells of one line, trimmed.
@@ -476,6 +544,7 @@ fn read_range<S: Sink>(
     // Lines are scanned a word at a time when the delimiter is printable ASCII other than a
     // quote (the scan takes any byte up to the space for one a plain line lacks).
     let plain_ok = d.fields <= 8 && d.delimiter.is_ascii_graphic() && d.delimiter != b'"';
+    let mut index = Lines::new(d);
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -499,6 +568,7 @@ fn read_range<S: Sink>(
             }
         };
         let mut pos = 0;
+        index.start(upto);
         // Two batches: while one is parsed, the next one's clients' slots, touched when it
         // was scanned, are on their way.
         let mut lines = [[(0usize, 0usize, false); BATCH]; 2];
@@ -515,25 +585,31 @@ fn read_range<S: Sink>(
             // Scan batch `k + 1` (from `pos`), then parse batch `k`.
             let next = (k + 1) & 1;
             let mut count = 0;
-            while pos < upto && count < BATCH {
+            while count < BATCH {
                 let cells = &mut cells[next][count];
-                let (stop, plain) = if plain_ok {
-                    scan_line(data, pos, upto, d, cells)
-                } else {
+                let (a, stop, plain) = if plain_ok {
+                    match index.next(data, cells) {
+                        Some(line) => line,
+                        None => break,
+                    }
+                } else if pos < upto {
                     let stop = memchr::memchr(b'\n', &data[pos..upto]).map_or(upto, |i| pos + i);
-                    (stop, false)
+                    let line = (pos, stop, false);
+                    pos = stop + 1;
+                    line
+                } else {
+                    break;
                 };
                 let client = if plain {
                     Some(cells[d.client])
                 } else {
-                    data[pos..stop].split(|&c| c == d.delimiter).nth(d.client)
+                    data[a..stop].split(|&c| c == d.delimiter).nth(d.client)
                 };
                 // Should parsing the batch before add clients and grow the table, these point
                 // elsewhere: a touch is a hint, bounds-checked, never a lookup.
                 slots[count] = client.map_or(usize::MAX, |c| interner.client_slot(c));
-                lines[next][count] = (pos, stop, plain);
+                lines[next][count] = (a, stop, plain);
                 count += 1;
-                pos = stop + 1;
             }
             counts[next] = count;
             std::hint::black_box(interner.touch_clients(&slots[..count]));
@@ -932,30 +1008,25 @@ mod tests {
         }
     }
 
-    /// The word masks mark exactly the bytes a byte-by-byte test marks, whatever their
-    /// neighbours (a borrow or carry between bytes would mark a neighbour too).
+    /// The separator mask marks exactly the bytes it names, byte by byte: every byte value
+    /// at every position of a block, among neighbours on both sides of the bounds.
     #[test]
-    fn word_masks_mark_exactly_the_bytes_they_name() {
-        let by_byte = |w: u64, test: &dyn Fn(u8) -> bool| {
-            w.to_le_bytes()
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| test(b))
-                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
-        };
-        // Every byte value at every position, between neighbours just below and above the
-        // tested bounds, and zeros and 0xff.
-        for fill in [0x00u8, 0x0a, 0x0d, 0x20, 0x21, 0x22, 0x3b, 0x7f, 0x80, 0xff] {
-            for at in 0..8 {
-                for b in 0..=255u8 {
-                    let mut bytes = [fill; 8];
-                    bytes[at] = b;
-                    let w = u64::from_le_bytes(bytes);
-                    for n in [1u8, 0x0a, 0x21, 0x80] {
-                        assert_eq!(bytes_below(w, n), by_byte(w, &|x| x < n), "{w:#x} < {n}");
-                    }
-                    for c in [b'\n', b'\r', b',', b';', 0x80, 0xff] {
-                        assert_eq!(bytes_equal(w, c), by_byte(w, &|x| x == c), "{w:#x} = {c}");
+    fn separators_mark_exactly_the_delimiter_and_the_bytes_a_plain_line_lacks() {
+        for delimiter in [b',', b';', b'|', b'~'] {
+            for fill in [b'0', b' ', b'!', b',', 0x7f, 0x80, 0xff, 0x00] {
+                for at in 0..64 {
+                    for b in 0..=255u8 {
+                        let mut block = [fill; 64];
+                        block[at] = b;
+                        let want = block.iter().enumerate().fold(0u64, |m, (i, &x)| {
+                            let sep = x == delimiter || x <= b' ' || x > 0x7f;
+                            m | u64::from(sep) << i
+                        });
+                        assert_eq!(
+                            separators(&block, delimiter),
+                            want,
+                            "{delimiter} {fill} {at} {b}"
+                        );
                     }
                 }
             }

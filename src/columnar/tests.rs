@@ -633,6 +633,40 @@ fn fast_reader_takes_every_dialect() {
     );
 }
 
+/// Lines of every length from short to longer than the reader's index block (1,024 bytes),
+/// plain (line feed, or carriage return and line feed) and not (a note with spaces), so that
+/// separators fall at every offset of the 64-byte blocks and lines cross the index blocks;
+/// the last line without a line end, or with a lone carriage return.
+#[test]
+fn fast_reader_reads_lines_across_its_index_blocks() {
+    for last in ["", "\r"] {
+        let mut text = String::from("date,provider,client,element,quantity,note\n");
+        for k in 0..300usize {
+            let mut note = "x".repeat(k * 7 % 1500);
+            if k % 11 == 0 {
+                note.push_str(" spaced");
+            }
+            let end = if k % 3 == 0 { "\r\n" } else { "\n" };
+            text.push_str(&format!(
+                "2024-03-0{},PRV-{},C{},{},{}.{:02},{note}{end}",
+                k % 9 + 1,
+                ["A", "B"][k % 2],
+                k % 17,
+                ["CONSULT", "SHELTER", "MEDICAL"][k % 3],
+                k % 5 + 1,
+                k % 100
+            ));
+        }
+        text.push_str("2024-03-01,PRV-A,C1,SHELTER,2,last");
+        text.push_str(last);
+        csv_case(
+            &format!("blocks-{}.csv", last.len()),
+            &text,
+            CsvOptions::detect(),
+        );
+    }
+}
+
 #[test]
 fn anything_unsure_goes_to_the_general_reader_and_its_exact_error() {
     let catalog = testkit::catalog();
