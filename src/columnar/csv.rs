@@ -310,11 +310,11 @@ const BLOCK: usize = 1024;
 /// The lines of a chunk, read from an index of its separators: the positions of the bytes a
 /// plain line has only as separators (the delimiter, the line feed, a carriage return just
 /// before it) or not at all (any other byte up to the space, any byte above 0x7f), found
-/// eight bytes at a time, a block at a time, ahead of the lines read. A line is plain when
-/// its first `fields - 1` separators are delimiters and the next ends it (a line feed, or a
-/// carriage return and then a line feed): ASCII, with no space, tab or other control byte,
-/// and with `fields` cells, which need no trimming. Lines that are not plain go to [`line`].
-/// The delimiter must be printable ASCII other than a quote.
+/// sixteen bytes at a time ([`separators`]), a block at a time, ahead of the lines read. A
+/// line is plain when its first `fields - 1` separators are delimiters and the next ends it
+/// (a line feed, or a carriage return and then a line feed): ASCII, with no space, tab or
+/// other control byte, and with `fields` cells, which need no trimming. Lines that are not
+/// plain go to [`line`]. The delimiter must be printable ASCII other than a quote.
 ///
 /// Finding the cells from the index, rather than word by word along each line, leaves the
 /// processor no branch on how many separators a word holds or where a line ends.
