@@ -856,10 +856,19 @@ pub(super) fn fast_csv(
         }
     }
     // One numbering of clients and providers for all threads; rows counted across threads.
-    let mut global = Interner::new(cx.catalog);
+    // The first thread's numbering is the one its ids would get, met first, in a numbering
+    // begun afresh: it is kept as it is, and the others' ids are numbered into it.
+    let mut done = done.into_iter();
+    let Some((mut global, first, first_rows)) = done.next() else {
+        return Ok(None);
+    };
     let mut total = Part::with_clients(0);
-    let mut offset: u32 = 0;
-    let mut parts = Vec::with_capacity(done.len());
+    let mut parts = Vec::with_capacity(threads);
+    // The interner numbers at most u32::MAX clients and u16::MAX + 1 providers.
+    let cmap = (0..global.ids.clients.len()).map(|i| i as u32).collect();
+    let pmap = (0..global.ids.providers.len()).map(|i| i as u16).collect();
+    parts.push((first.part, cmap, pmap, 0));
+    let mut offset: u32 = first_rows;
     for (interner, sink, rows) in done {
         let cmap: Vec<u32> = interner
             .ids
