@@ -255,18 +255,19 @@ trait Sink {
     fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>);
 }
 
-/// Parses one line (without its line end); `Ok(None)` for a blank line. The careful reader,
-/// for lines [`Lines`] does not call plain.
+/// Parses one line (without its line end) into `out` as row `row`; `Ok(false)` for a blank
+/// line. The careful reader, for lines [`Lines`] does not call plain.
 #[inline]
 fn line(
     d: &Dialect,
     catalog: &Catalog,
     interner: &mut Interner,
     text: &[u8],
-) -> std::result::Result<Option<Parsed>, Bail> {
+    (row, out): (u32, &mut Vec<(u32, Parsed)>),
+) -> std::result::Result<bool, Bail> {
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     if text.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
     let mut cells: [&[u8]; 8] = [&[]; 8];
     let mut n = 0;
@@ -298,7 +299,7 @@ fn line(
         }
         *cell = trim(cell)?;
     }
-    parse_cells(d, catalog, interner, &cells[..n]).map(Some)
+    parse_cells(d, catalog, interner, &cells[..n], (row, out)).map(|()| true)
 }
 
 /// The bytes of `block` that are `delimiter` or that a plain line has only as its end or not
@@ -482,14 +483,18 @@ impl Lines {
     }
 }
 
-/// Parses the cells of one line, trimmed.
+/// Parses the cells of one line, trimmed, into `out` as row `row`.
+///
+/// The row is written where it is kept: returned, it would be read back in wide loads from
+/// the narrow stores just made, and such a load waits for the stores to reach the cache.
 #[inline]
 fn parse_cells(
     d: &Dialect,
     catalog: &Catalog,
     interner: &mut Interner,
     cells: &[&[u8]],
-) -> std::result::Result<Parsed, Bail> {
+    (row, out): (u32, &mut Vec<(u32, Parsed)>),
+) -> std::result::Result<(), Bail> {
     let cell = |i: usize| cells.get(i).copied().unwrap_or_default();
     let date = quick_date(cell(d.date))?;
     let provider = interner.provider(cell(d.provider)).map_err(|_| Bail)?;
@@ -527,15 +532,19 @@ fn parse_cells(
             general_decimal(cell, d.decimal_comma)?;
         }
     }
-    Ok(Parsed {
-        client,
-        provider,
-        element,
-        date,
-        q,
-        scale,
-        side,
-    })
+    out.push((
+        row,
+        Parsed {
+            client,
+            provider,
+            element,
+            date,
+            q,
+            scale,
+            side,
+        },
+    ));
+    Ok(())
 }
 
 /// Reads bytes `lo..hi` of the file (whole lines) into the sink; the rows read.
@@ -632,20 +641,20 @@ fn read_range<S: Sink>(
             }
             sink.rows(interner, &mut pending);
             for (&(a, b, plain), cells) in lines[now][..counts[now]].iter().zip(&cells[now]) {
+                let out = (rows, &mut parsed_rows);
                 let parsed = if plain {
-                    parse_cells(d, catalog, interner, &cells[..d.fields]).map(Some)
+                    parse_cells(d, catalog, interner, &cells[..d.fields], out).map(|()| true)
                 } else {
-                    line(d, catalog, interner, &data[a..b])
+                    line(d, catalog, interner, &data[a..b], out)
                 };
                 match parsed {
-                    Ok(Some(p)) => {
-                        parsed_rows.push((rows, p));
+                    Ok(true) => {
                         rows = match rows.checked_add(1) {
                             Some(r) => r,
                             None => return Ok(Err(Bail)),
                         }
                     }
-                    Ok(None) => {}
+                    Ok(false) => {}
                     Err(b) => return Ok(Err(b)),
                 }
             }
