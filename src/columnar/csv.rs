@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::engine::{packed, Part, RowIn, Shared, Side, SIDE};
 use super::plan::{to_scaled, Resolver, QS};
-use super::{ranks, ByClient, ColumnarOptions, Columns, Interner};
+use super::{ranks, ByClient, ColumnarOptions, Columns, Interner, Key};
 use crate::catalog::{Catalog, ElementIdx, Unit};
 use crate::csvio::CsvOptions;
 use crate::delivery::{load_deliveries, COLUMNS, REQUIRED};
@@ -299,7 +299,7 @@ fn line(
         }
         *cell = trim(cell)?;
     }
-    parse_cells(d, catalog, interner, &cells[..n], (row, out)).map(|()| true)
+    parse_cells(d, catalog, interner, &cells[..n], None, (row, out)).map(|()| true)
 }
 
 /// The bytes of `block` that are `delimiter` or that a plain line has only as its end or not
@@ -483,7 +483,8 @@ impl Lines {
     }
 }
 
-/// Parses the cells of one line, trimmed, into `out` as row `row`.
+/// Parses the cells of one line, trimmed, into `out` as row `row`. `client` is the client
+/// cell's key, when the caller has made it.
 ///
 /// The row is written where it is kept: returned, it would be read back in wide loads from
 /// the narrow stores just made, and such a load waits for the stores to reach the cache.
@@ -493,12 +494,17 @@ fn parse_cells(
     catalog: &Catalog,
     interner: &mut Interner,
     cells: &[&[u8]],
+    client: Option<&Key>,
     (row, out): (u32, &mut Vec<(u32, Parsed)>),
 ) -> std::result::Result<(), Bail> {
     let cell = |i: usize| cells.get(i).copied().unwrap_or_default();
     let date = quick_date(cell(d.date))?;
     let provider = interner.provider(cell(d.provider)).map_err(|_| Bail)?;
-    let client = interner.client(cell(d.client)).map_err(|_| Bail)?;
+    let client = match client {
+        Some(key) => interner.client_key(cell(d.client), key),
+        None => interner.client(cell(d.client)),
+    }
+    .map_err(|_| Bail)?;
     let element = interner.element(cell(d.element)).map_err(|_| Bail)?;
     let qcell = cell(d.quantity);
     let (mut q, mut scale, mut side) = match quick_quantity(qcell, d.decimal_comma) {
@@ -597,6 +603,8 @@ fn read_range<S: Sink>(
         let mut cells: [[[&[u8]; 8]; BATCH]; 2] = [[[&[]; 8]; BATCH]; 2];
         let mut counts = [0usize; 2];
         let mut slots = [usize::MAX; BATCH];
+        // The clients' keys, made once for the touch and the lookup (plain lines only).
+        let mut keys: [[Option<Key>; BATCH]; 2] = [[None; BATCH]; 2];
         // Software-pipelined: a batch's rows are added to their sums only after the next
         // batch has been scanned and its clients' slots touched, so that the reads of the
         // sums (touched when the batch was parsed) have had time to arrive.
@@ -622,14 +630,20 @@ fn read_range<S: Sink>(
                 } else {
                     break;
                 };
-                let client = if plain {
-                    Some(cells[d.client])
+                let key = if plain {
+                    Key::of(cells[d.client])
                 } else {
-                    data[a..stop].split(|&c| c == d.delimiter).nth(d.client)
+                    data[a..stop]
+                        .split(|&c| c == d.delimiter)
+                        .nth(d.client)
+                        .and_then(Key::of)
                 };
                 // Should parsing the batch before add clients and grow the table, these point
                 // elsewhere: a touch is a hint, bounds-checked, never a lookup.
-                slots[count] = client.map_or(usize::MAX, |c| interner.client_slot(c));
+                slots[count] = key
+                    .as_ref()
+                    .map_or(usize::MAX, |k| interner.client_bucket(k));
+                keys[next][count] = if plain { key } else { None };
                 lines[next][count] = (a, stop, plain);
                 count += 1;
             }
@@ -640,10 +654,12 @@ fn read_range<S: Sink>(
                 break;
             }
             sink.rows(interner, &mut pending);
-            for (&(a, b, plain), cells) in lines[now][..counts[now]].iter().zip(&cells[now]) {
+            let batch = lines[now][..counts[now]].iter().zip(&cells[now]);
+            for ((&(a, b, plain), cells), key) in batch.zip(&keys[now]) {
                 let out = (rows, &mut parsed_rows);
                 let parsed = if plain {
-                    parse_cells(d, catalog, interner, &cells[..d.fields], out).map(|()| true)
+                    let cells = &cells[..d.fields];
+                    parse_cells(d, catalog, interner, cells, key.as_ref(), out).map(|()| true)
                 } else {
                     line(d, catalog, interner, &data[a..b], out)
                 };

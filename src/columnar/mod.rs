@@ -336,16 +336,21 @@ impl IdMap {
 
     #[inline(always)]
     pub(crate) fn get(&self, s: &[u8]) -> Option<u32> {
-        if s.len() > 16 {
-            return self.get_long(s);
+        match Key::of(s) {
+            Some(key) => self.get_key(&key),
+            None => self.get_long(s),
         }
+    }
+
+    /// The number of the id whose key is `key`.
+    #[inline(always)]
+    pub(crate) fn get_key(&self, key: &Key) -> Option<u32> {
         if self.buckets.is_empty() {
             return None;
         }
-        let (a, b) = Self::words(s);
+        let Key { a, b, len, hash } = *key;
         let mask = self.buckets.len() - 1;
-        let mut i = Self::hash(a, b, s.len()) as usize & mask;
-        let len = s.len() as u32;
+        let mut i = hash as usize & mask;
         loop {
             // Both slots compared without a branch between them: which of the two holds an
             // id is a coin toss to the processor.
@@ -369,17 +374,16 @@ impl IdMap {
         self.long.get(s).copied()
     }
 
-    /// The bucket where a lookup of `s` starts (`usize::MAX`: not in the table itself).
+    /// The bucket where a lookup of `key` starts (`usize::MAX`: none yet).
     #[inline]
-    pub(crate) fn slot_of(&self, s: &[u8]) -> usize {
-        if s.len() > 16 || self.buckets.is_empty() {
+    pub(crate) fn bucket_of(&self, key: &Key) -> usize {
+        if self.buckets.is_empty() {
             return usize::MAX;
         }
-        let (a, b) = Self::words(s);
-        Self::hash(a, b, s.len()) as usize & (self.buckets.len() - 1)
+        key.hash as usize & (self.buckets.len() - 1)
     }
 
-    /// Reads buckets (from [`IdMap::slot_of`]) so that lookups soon after find them in the
+    /// Reads buckets (from [`IdMap::bucket_of`]) so that lookups soon after find them in the
     /// caches: reading many in a tight loop lets their memory accesses overlap, where each
     /// lookup alone would wait for its own. Returns a word of them, to keep from the optimiser.
     #[inline]
@@ -426,6 +430,120 @@ impl IdMap {
     }
 }
 
+/// An id of up to 16 bytes as an [`IdMap`] looks it up: its words, length and hash, made
+/// once where a reader both fetches the id's bucket ahead ([`IdMap::bucket_of`]) and then
+/// looks it up ([`IdMap::get_key`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Key {
+    a: u64,
+    b: u64,
+    len: u32,
+    hash: u64,
+}
+
+impl Key {
+    /// The key of `s`; `None` for an id of more than 16 bytes.
+    #[inline(always)]
+    pub(crate) fn of(s: &[u8]) -> Option<Self> {
+        if s.len() > 16 {
+            return None;
+        }
+        let (a, b) = IdMap::words(s);
+        Some(Self {
+            a,
+            b,
+            len: s.len() as u32,
+            hash: IdMap::hash(a, b, s.len()),
+        })
+    }
+}
+
+/// Slots of a [`SmallIdMap`]'s direct table (6 KiB).
+const DIRECT_BITS: u32 = 8;
+
+/// At most this many ids are kept in a [`SmallIdMap`]'s direct table.
+const DIRECT_IDS: usize = 64;
+
+/// An [`IdMap`] for the few ids of providers and elements, with a direct table in front: each
+/// id in the slot that a multiply of its words picks, the multiplier chosen so that no two
+/// ids share a slot. A lookup reads that one slot, and the map behind only when the slot
+/// holds another id (an id not met before, or one of more than [`DIRECT_IDS`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SmallIdMap {
+    map: IdMap,
+    direct: Vec<Slot>,
+    multiplier: u64,
+    /// The ids of the direct table, in the order inserted.
+    kept: Vec<Slot>,
+}
+
+impl SmallIdMap {
+    #[inline(always)]
+    fn index(a: u64, b: u64, len: u32, multiplier: u64) -> usize {
+        ((a ^ b.rotate_left(32) ^ u64::from(len)).wrapping_mul(multiplier) >> (64 - DIRECT_BITS))
+            as usize
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self, s: &[u8]) -> Option<u32> {
+        if s.len() > 16 {
+            return self.map.get_long(s);
+        }
+        let (a, b) = IdMap::words(s);
+        let len = s.len() as u32;
+        let i = Self::index(a, b, len, self.multiplier);
+        match self.direct.get(i) {
+            Some(slot) if (slot.a == a) & (slot.b == b) & (slot.len == len) => Some(slot.id),
+            _ => self.map.get_key(&Key {
+                a,
+                b,
+                len,
+                hash: IdMap::hash(a, b, s.len()),
+            }),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, s: &[u8], id: u32) {
+        self.map.insert(s, id);
+        if s.len() > 16 {
+            return;
+        }
+        if self.kept.len() == DIRECT_IDS {
+            self.direct = Vec::new();
+            return;
+        }
+        let (a, b) = IdMap::words(s);
+        self.kept.push(Slot {
+            a,
+            b,
+            len: s.len() as u32,
+            id,
+        });
+        // Odd multipliers tried in turn until one gives every id a slot of its own; should
+        // none, the last is kept, and an id that finds another in its slot takes the map.
+        let mut direct = vec![VACANT; 1 << DIRECT_BITS];
+        let mut multiplier = FX_SEED;
+        for k in 0..64u64 {
+            multiplier = FX_SEED.wrapping_mul(2 * k + 1) | 1;
+            direct.fill(VACANT);
+            let mut apart = true;
+            for slot in &self.kept {
+                let at = &mut direct[Self::index(slot.a, slot.b, slot.len, multiplier)];
+                if at.id == EMPTY {
+                    *at = *slot;
+                } else {
+                    apart = false;
+                }
+            }
+            if apart {
+                break;
+            }
+        }
+        self.direct = direct;
+        self.multiplier = multiplier;
+    }
+}
+
 /// The id tables: position = interned id. The first elements are the catalog's, in catalog
 /// order; codes the catalog lacks follow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -440,8 +558,8 @@ pub(crate) struct Ids {
 pub(crate) struct Interner {
     pub(crate) ids: Ids,
     clients: IdMap,
-    providers: IdMap,
-    elements: IdMap,
+    providers: SmallIdMap,
+    elements: SmallIdMap,
 }
 
 fn too_many(what: &str) -> Error {
@@ -482,10 +600,19 @@ impl Interner {
         Ok(i)
     }
 
-    /// See [`IdMap::slot_of`].
+    /// As [`Interner::client`], for an id whose key the caller made.
+    #[inline(always)]
+    pub(crate) fn client_key(&mut self, s: &[u8], key: &Key) -> Result<u32> {
+        match self.clients.get_key(key) {
+            Some(i) => Ok(i),
+            None => self.new_client(s),
+        }
+    }
+
+    /// See [`IdMap::bucket_of`].
     #[inline]
-    pub(crate) fn client_slot(&self, s: &[u8]) -> usize {
-        self.clients.slot_of(s)
+    pub(crate) fn client_bucket(&self, key: &Key) -> usize {
+        self.clients.bucket_of(key)
     }
 
     /// See [`IdMap::touch`].

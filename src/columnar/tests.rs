@@ -888,6 +888,44 @@ fn id_table_finds_every_id_it_was_given_and_no_other() {
         assert_eq!(map.get(id(i).as_bytes()), None, "{i} never given");
     }
     assert_eq!(map.get(b""), None);
+    // The key made once, as the reader makes it for a touch and then a lookup.
+    for i in (0..25_000).step_by(7) {
+        let key = Key::of(id(i).as_bytes());
+        let found = key.and_then(|k| map.get_key(&k));
+        let expected = (i < 20_000 && id(i).len() <= 16).then_some(i as u32);
+        assert_eq!(found, expected, "{i} by key");
+    }
+}
+
+#[test]
+fn small_id_table_finds_every_id_it_was_given_and_no_other() {
+    // Ids alike but for one byte, of 1 to 20 bytes, past the direct table's limit.
+    let id = |i: usize| format!("{}{}", "P".repeat(i % 18), i);
+    let mut map = SmallIdMap::default();
+    for n in 0..(DIRECT_IDS + 20) {
+        assert_eq!(map.get(id(n).as_bytes()), None, "{n} before");
+        map.insert(id(n).as_bytes(), n as u32);
+        for i in 0..=n {
+            assert_eq!(map.get(id(i).as_bytes()), Some(i as u32), "{i} of {n}");
+        }
+        for i in n + 1..n + 40 {
+            assert_eq!(map.get(id(i).as_bytes()), None, "{i} never given");
+        }
+    }
+}
+
+#[test]
+fn the_catalog_codes_each_have_a_direct_slot() {
+    // Every element of the catalog is found by its one slot, without the map behind.
+    let catalog = testkit::catalog();
+    let interner = Interner::new(&catalog);
+    let small = &interner.elements;
+    for (i, e) in catalog.iter().enumerate() {
+        let s = e.code().as_str().as_bytes();
+        let (a, b) = IdMap::words(s);
+        let slot = small.direct[SmallIdMap::index(a, b, s.len() as u32, small.multiplier)];
+        assert_eq!(slot.id, i as u32, "{}", e.code());
+    }
 }
 
 proptest! {
