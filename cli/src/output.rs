@@ -187,14 +187,6 @@ impl<W: Write> CsvOut<W> {
             .write_record(cells.chain(more.iter().map(|m| Cow::Borrowed(m.as_slice()))))
     }
 
-    /// A record of fields written as they are.
-    pub(crate) fn fields<'f>(
-        &mut self,
-        fields: impl IntoIterator<Item = &'f [u8]>,
-    ) -> csv::Result<()> {
-        self.writer.write_record(fields)
-    }
-
     pub(crate) fn finish(mut self) -> io::Result<()> {
         self.writer.flush()
     }
@@ -212,22 +204,130 @@ impl TotalsCells {
         for cell in [&mut *lines, &mut *q, &mut *u, &mut *amount] {
             cell.clear();
         }
-        // Writing into a vector cannot fail.
-        let _ = write!(lines, "{}", t.lines());
+        // Numbers, not the unit, take a decimal comma.
+        let point = if excel_lt { b',' } else { b'.' };
+        push_digits(lines, u128::from(t.lines()));
         if let Some((quantity, unit)) = t.quantity() {
-            let _ = write!(q, "{}", quantity.get().normalize());
-            let _ = write!(u, "{unit}");
+            push_decimal(q, quantity.get(), 0, point);
+            u.extend_from_slice(unit.as_str().as_bytes());
         }
-        let _ = write!(amount, "{}", exact2_decimal(t.amount().get()));
-        if excel_lt {
-            // Numbers, not the unit, take a decimal comma.
-            for cell in [lines, q, amount] {
-                for b in cell.iter_mut().filter(|b| **b == b'.') {
-                    *b = b',';
-                }
-            }
-        }
+        push_decimal(amount, t.amount().get(), 2, point);
         &self.0
+    }
+}
+
+/// Records written as [`CsvOut`] writes them, gathered into blocks of 64 KiB before they
+/// reach the sink. For the per-client CSV of a large file (200,000 short records) the CSV
+/// writer's work on each field was a tenth of the time spent on each client.
+pub(crate) struct RawRecords<W: Write> {
+    sink: W,
+    block: Vec<u8>,
+    excel_lt: bool,
+}
+
+impl<W: Write> RawRecords<W> {
+    const BLOCK: usize = 64 * 1024;
+
+    /// Records after what `sink` holds (a [`CsvOut`]'s BOM and header, say).
+    pub(crate) fn new(sink: W, excel_lt: bool) -> Self {
+        Self {
+            sink,
+            block: Vec::with_capacity(Self::BLOCK + 1024),
+            excel_lt,
+        }
+    }
+
+    pub(crate) fn record(&mut self, fields: &[&[u8]]) -> io::Result<()> {
+        push_record(&mut self.block, fields, self.excel_lt);
+        if self.block.len() >= Self::BLOCK {
+            self.sink.write_all(&self.block)?;
+            self.block.clear();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> io::Result<()> {
+        self.sink.write_all(&self.block)?;
+        self.sink.flush()
+    }
+}
+
+/// Appends one record as the CSV writer of [`CsvOut`] writes it: fields apart by the
+/// delimiter, a field that holds the delimiter, a quote, a CR or an LF in quotes (its quotes
+/// doubled), and the line end.
+fn push_record(out: &mut Vec<u8>, fields: &[&[u8]], excel_lt: bool) {
+    let (delimiter, end): (u8, &[u8]) = if excel_lt {
+        (b';', b"\r\n")
+    } else {
+        (b',', b"\n")
+    };
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        let special = |b: &u8| matches!(*b, b'"' | b'\r' | b'\n') || *b == delimiter;
+        if field.iter().any(special) {
+            out.push(b'"');
+            for &b in *field {
+                if b == b'"' {
+                    out.push(b'"');
+                }
+                out.push(b);
+            }
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(field);
+        }
+    }
+    out.extend_from_slice(end);
+}
+
+/// Appends `n` in decimal digits.
+fn push_digits(out: &mut Vec<u8>, mut n: u128) {
+    let mut digits = [0u8; 40];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// Appends `d` as `Display` writes it once its trailing zeros are gone (`normalize`) and at
+/// least `min_scale` decimals are back (`rescale`): the way [`qty`] (0) and [`exact2`] (2)
+/// write, with `point` for the decimal point, made from the mantissa with no formatter.
+fn push_decimal(out: &mut Vec<u8>, d: Decimal, min_scale: u32, point: u8) {
+    let (mut m, mut scale) = (d.mantissa().unsigned_abs(), d.scale());
+    while scale > min_scale && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    // As `rescale` does, decimals are added while the mantissa stays within its 96 bits.
+    while scale < min_scale && m * 10 < 1 << 96 {
+        m *= 10;
+        scale += 1;
+    }
+    if m != 0 && d.is_sign_negative() {
+        out.push(b'-');
+    }
+    let start = out.len();
+    push_digits(out, m);
+    let scale = scale as usize;
+    if scale > 0 {
+        // At least one digit before the point: 5 with scale 2 is 0.05.
+        let digits = out.len() - start;
+        if digits <= scale {
+            out.splice(
+                start..start,
+                std::iter::repeat(b'0').take(scale + 1 - digits),
+            );
+        }
+        let at = out.len() - scale;
+        out.insert(at, point);
     }
 }
 
@@ -253,6 +353,84 @@ mod tests {
         assert_eq!(money_exact(m("10.005")), "10.005");
         assert_eq!(money2(m("10.005")), "10.01");
         assert_eq!(money2(m("7")), "7.00");
+    }
+
+    /// Cells made from the mantissa equal `Display` of the normalized (and, for amounts,
+    /// rescaled) decimal: every scale, mantissas with trailing zeros and without, both
+    /// signs, zero, and the largest mantissa.
+    #[test]
+    fn decimals_from_the_mantissa_equal_display() {
+        let mut mantissas = vec![0i128, 1, 5, 7, 10, 100, 105, 1_000_000, 123_456_789_000];
+        // The largest, and ones that take one more decimal but not two.
+        mantissas.extend([(1i128 << 96) - 1, (1i128 << 96) / 50, (1i128 << 96) / 11]);
+        let mut x: i128 = 1;
+        for _ in 0..40 {
+            // A spread of mantissas of every length.
+            x = (x * 7_919 + 13) % ((1i128 << 96) - 1);
+            mantissas.push(x);
+            mantissas.push(x / 1000 * 1000);
+        }
+        for &m in &mantissas {
+            for scale in 0..=28 {
+                for m in [m, -m] {
+                    let d = Decimal::from_i128_with_scale(m, scale);
+                    for (min_scale, expected) in [
+                        (0, d.normalize().to_string()),
+                        (2, exact2_decimal(d).to_string()),
+                    ] {
+                        let mut cell = Vec::new();
+                        push_decimal(&mut cell, d, min_scale, b'.');
+                        assert_eq!(String::from_utf8(cell).unwrap(), expected, "{m} e-{scale}");
+                        let mut comma = Vec::new();
+                        push_decimal(&mut comma, d, min_scale, b',');
+                        assert_eq!(comma, expected.replace('.', ",").into_bytes());
+                    }
+                }
+            }
+        }
+        let mut n = Vec::new();
+        for v in [0u64, 9, 10, 4_096, u64::MAX] {
+            n.clear();
+            push_digits(&mut n, u128::from(v));
+            assert_eq!(n, v.to_string().into_bytes());
+        }
+    }
+
+    /// Records written raw equal the CSV writer's, in both dialects, for fields that need
+    /// quotes and fields that do not.
+    #[test]
+    fn raw_records_equal_the_csv_writer() {
+        let fields: [&[u8]; 9] = [
+            b"C-001",
+            b"",
+            b"12,50",
+            b"a;b",
+            b"say \"hi\"",
+            b"two\nlines",
+            b"cr\r",
+            b"\"",
+            b"7",
+        ];
+        for excel_lt in [false, true] {
+            let mut expected = Vec::new();
+            let mut csv = CsvOut::new(&mut expected, excel_lt).unwrap();
+            let mut raw = Vec::new();
+            let mut records = RawRecords::new(&mut raw, excel_lt);
+            for start in 0..fields.len() {
+                let record: Vec<&[u8]> =
+                    fields.iter().cycle().skip(start).take(5).copied().collect();
+                csv.writer.write_record(&record).unwrap();
+                records.record(&record).unwrap();
+            }
+            csv.finish().unwrap();
+            records.finish().unwrap();
+            // The BOM is CsvOut's, written before any record.
+            let bom = if excel_lt { "\u{feff}".len() } else { 0 };
+            assert_eq!(
+                String::from_utf8_lossy(&raw),
+                String::from_utf8_lossy(&expected[bom..])
+            );
+        }
     }
 
     #[test]

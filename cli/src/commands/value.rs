@@ -12,7 +12,8 @@ use crate::commands::{load_register, rejection_summary, Loaded};
 use crate::failure::{CmdResult, Failure, Outcome};
 use crate::input::{load_tables, Deliveries, InputArgs, Status};
 use crate::output::{
-    money2, money_exact, qty, write_json, Align, Cell, CsvOut, Format, TextTable, TotalsCells,
+    money2, money_exact, qty, write_json, Align, Cell, CsvOut, Format, RawRecords, TextTable,
+    TotalsCells,
 };
 
 /// Arguments of `aidcost value`.
@@ -390,12 +391,14 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
             // with no string made for a cell.
             let mut csv = CsvOut::new(&mut out, args.excel_lt)?;
             csv.header(&header_names(&[GroupBy::Client]))?;
+            csv.finish()?;
+            let mut records = RawRecords::new(&mut out, args.excel_lt);
             let mut totals = TotalsCells::default();
             for (client, t) in result.by_client() {
                 let [lines, q, u, amount] = totals.fill(t, args.excel_lt);
-                csv.fields([client.as_str().as_bytes(), lines, q, u, amount])?;
+                records.record(&[client.as_str().as_bytes(), lines, q, u, amount])?;
             }
-            csv.finish()?;
+            records.finish()?;
             eprintln!("{summary}");
         }
         Format::Json => {
