@@ -284,13 +284,26 @@ fn push_record(out: &mut Vec<u8>, fields: &[&[u8]], excel_lt: bool) {
 
 /// Appends `n` in decimal digits.
 fn push_digits(out: &mut Vec<u8>, mut n: u128) {
+    const CHUNK: u128 = 10_000_000_000_000_000_000;
     let mut digits = [0u8; 40];
     let mut at = digits.len();
+    // 128-bit division is a call to a slow routine: it is used only for numbers that do not
+    // fit 64 bits, nineteen digits at a time (zeros in front).
+    while n > u128::from(u64::MAX) {
+        let mut v = (n % CHUNK) as u64;
+        for _ in 0..19 {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        n /= CHUNK;
+    }
+    let mut v = n as u64;
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
             break;
         }
     }
@@ -302,6 +315,14 @@ fn push_digits(out: &mut Vec<u8>, mut n: u128) {
 /// write, with `point` for the decimal point, made from the mantissa with no formatter.
 fn push_decimal(out: &mut Vec<u8>, d: Decimal, min_scale: u32, point: u8) {
     let (mut m, mut scale) = (d.mantissa().unsigned_abs(), d.scale());
+    // Trailing zeros dropped in 64 bits where the mantissa fits them (see [`push_digits`]).
+    if let Ok(mut small) = u64::try_from(m) {
+        while scale > min_scale && small % 10 == 0 {
+            small /= 10;
+            scale -= 1;
+        }
+        m = u128::from(small);
+    }
     while scale > min_scale && m % 10 == 0 {
         m /= 10;
         scale -= 1;
@@ -389,9 +410,24 @@ mod tests {
             }
         }
         let mut n = Vec::new();
-        for v in [0u64, 9, 10, 4_096, u64::MAX] {
+        for v in [
+            0,
+            9,
+            10,
+            4_096,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            10u128.pow(19),
+        ]
+        .into_iter()
+        .chain([
+            10u128.pow(38),
+            u128::MAX,
+            u128::MAX / 3,
+            10u128.pow(19) * 7 + 5,
+        ]) {
             n.clear();
-            push_digits(&mut n, u128::from(v));
+            push_digits(&mut n, v);
             assert_eq!(n, v.to_string().into_bytes());
         }
     }

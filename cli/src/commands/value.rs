@@ -394,9 +394,18 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
             csv.finish()?;
             let mut records = RawRecords::new(&mut out, args.excel_lt);
             let mut totals = TotalsCells::default();
-            for (client, t) in result.by_client() {
-                let [lines, q, u, amount] = totals.fill(t, args.excel_lt);
-                records.record(&[client.as_str().as_bytes(), lines, q, u, amount])?;
+            // In id order the clients' totals and ids lie scattered in memory: each batch's
+            // are read first in a tight loop, where their cache misses overlap, then written.
+            for batch in result.by_client().chunks(32) {
+                let touched = batch.iter().fold(0, |x, (client, t)| {
+                    x ^ t.lines()
+                        ^ u64::from(client.as_str().as_bytes().first().copied().unwrap_or(0))
+                });
+                std::hint::black_box(touched);
+                for (client, t) in batch {
+                    let [lines, q, u, amount] = totals.fill(t, args.excel_lt);
+                    records.record(&[client.as_str().as_bytes(), lines, q, u, amount])?;
+                }
             }
             records.finish()?;
             eprintln!("{summary}");
