@@ -26,8 +26,10 @@ use crate::Date;
 /// Smaller files are read on one thread.
 const MIN_PARALLEL_BYTES: u64 = if cfg!(test) { 1 } else { 1 << 20 };
 
-/// Bytes read at a time by each thread.
-const CHUNK: usize = 8 << 20;
+/// Bytes read at a time by each thread: a chunk the caches' second level holds, so that the
+/// lines are read while the copy just made of them is still there (8 MiB took 5–10% longer).
+/// The tests read a few lines at a time, so that lines cross from one read to the next.
+const CHUNK: usize = if cfg!(test) { 100 } else { 256 << 10 };
 
 /// Lines whose clients are looked up together (see [`Interner::touch_clients`]).
 const BATCH: usize = 32;
