@@ -210,8 +210,7 @@ fn quick_date(s: &[u8]) -> std::result::Result<u32, Bail> {
         return Err(Bail);
     };
     const DIGITS: u64 = u64::from_le_bytes(*b"0000-00-");
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = !LOW;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let head = u64::from_le_bytes([y0, y1, y2, y3, h0, m0, m1, h1]) ^ DIGITS;
     let tail = u64::from(u16::from_le_bytes([d0, d1])) ^ 0x3030;
     // A byte above 9 either has its high bit set or reaches it when 0x76 is added (a carry
