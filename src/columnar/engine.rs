@@ -106,6 +106,14 @@ pub(crate) struct SimpleSlot {
 }
 
 impl SimpleSlot {
+    /// The cents of a simple line of billed quantity `billed`, rounded half-up. A simple
+    /// line's price and quantity are positive and their product below 2⁶³ (see [`Simple`]):
+    /// unsigned arithmetic, a little shorter than signed.
+    #[inline(always)]
+    pub(crate) fn cents(&self, billed: i64) -> u64 {
+        (billed as u64 * self.price as u64 + 500_000) / 1_000_000
+    }
+
     /// The billed quantity of a quantity below `qmax`: rounded up to the increment.
     #[inline(always)]
     pub(crate) fn billed(&self, q: i64) -> i64 {
@@ -318,6 +326,78 @@ impl Part {
         }
     }
 
+    /// The rows of columns `(client, element, quantity)`, the first being row `start`, priced
+    /// by one price block (by element): each simple one added as [`Part::add_simple_or_list`]
+    /// adds it, the others listed in `others`. `INC`: whether some element of the block has
+    /// a minimum increment.
+    ///
+    /// A function of its own, so that the loop's figures all stay in registers, and nothing
+    /// counted in the loop: its lines are the rows it did not list (10 M rows, flat prices:
+    /// about an eighth less time than the loop inlined with a count).
+    #[inline(never)]
+    pub(crate) fn add_block<const INC: bool>(
+        &mut self,
+        block: &[SimpleSlot],
+        (client, element, quantity): (&[u32], &[u16], &[i64]),
+        start: usize,
+        others: &mut Vec<u32>,
+    ) {
+        let words = &mut self.simple;
+        let listed = others.len();
+        let rows = client.iter().zip(element).zip(quantity);
+        for (k, ((&client, &element), &q)) in rows.enumerate() {
+            let slot = block
+                .get(usize::from(element))
+                .copied()
+                .unwrap_or(NOT_SIMPLE);
+            let simple = (q.wrapping_sub(1) as u64) < u64::from(slot.qmax);
+            match words.get_mut(client as usize) {
+                Some(w) if simple => {
+                    let billed = if INC { slot.billed(q) } else { q };
+                    w[0] = w[0].wrapping_add(slot.cents(billed)) | 1 << slot.unit_shift;
+                    w[1] = w[1].wrapping_add(((billed as u64) << LINE_BITS) | 1);
+                }
+                _ => others.push((start + k) as u32),
+            }
+        }
+        let rows = client.len().min(element.len()).min(quantity.len());
+        self.simple_lines += (rows - (others.len() - listed)) as u64;
+    }
+
+    /// Rows `rows` of columns `(client, element, quantity)`, each simple in the slot of its
+    /// element in `block`, added as [`Part::add_simple`] adds them, each quantity billed as
+    /// `billed(element, quantity)`. A function of its own, as [`Part::add_block`].
+    #[inline(never)]
+    pub(crate) fn add_chosen(
+        &mut self,
+        block: &[SimpleSlot],
+        (client, element, quantity): (&[u32], &[u16], &[i64]),
+        rows: &[u32],
+        billed: impl Fn(u16, i64) -> i64,
+    ) {
+        let words = &mut self.simple;
+        let mut missed = 0usize;
+        for &i in rows {
+            let i = i as usize;
+            let (Some(&c), Some(&e), Some(&q)) = (client.get(i), element.get(i), quantity.get(i))
+            else {
+                missed += 1;
+                continue;
+            };
+            let slot = block.get(usize::from(e)).copied().unwrap_or(NOT_SIMPLE);
+            match words.get_mut(c as usize) {
+                Some(w) => {
+                    let billed = billed(e, q);
+                    w[0] = w[0].wrapping_add(slot.cents(billed)) | 1 << slot.unit_shift;
+                    w[1] = w[1].wrapping_add(((billed as u64) << LINE_BITS) | 1);
+                }
+                None => missed += 1,
+            }
+        }
+        self.overflow |= missed > 0;
+        self.simple_lines += (rows.len() - missed) as u64;
+    }
+
     /// Adds row `row` of quantity `q` as a simple line when `slot` takes it (0 < q <= qmax,
     /// in one comparison); else lists it in `others`, for the checked paths.
     #[inline(always)]
@@ -331,7 +411,7 @@ impl Part {
     ) {
         if (q.wrapping_sub(1) as u64) < u64::from(slot.qmax) {
             let billed = slot.billed(q);
-            let cents = (billed * slot.price + 500_000) / 1_000_000;
+            let cents = slot.cents(billed) as i64;
             self.add_simple(client, cents, billed, 1 << slot.unit_shift);
         } else {
             others.push(row as u32);

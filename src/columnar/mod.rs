@@ -1017,6 +1017,8 @@ fn value_columns(
             .collect(),
         _ => Vec::new(),
     };
+    // Whether some element of the one price block has a minimum increment.
+    let increments = block.is_some_and(|b| b.iter().any(|s| s.inc > 1));
     // Pass 1 on each thread: the rows of the pieces `take` hands out, until none is left.
     let pass1 = |take: &Pieces| -> Part {
         let clients = columns.ids.clients.len();
@@ -1122,33 +1124,37 @@ fn value_columns(
                             if !takes_others {
                                 others.clear();
                             }
-                            let ns = if adds_simple { ns } else { 0 };
-                            for &i in chosen.get(..ns).unwrap_or_default() {
-                                let i = i as usize;
-                                let (client, element, q) =
-                                    (columns.client[i], columns.element[i], columns.quantity[i]);
-                                let slot =
-                                    block.get(usize::from(element)).copied().unwrap_or_default();
+                            if adds_simple {
+                                let rows = chosen.get(..ns).unwrap_or_default();
+                                let cols = (&columns.client[..], &columns.element[..]);
                                 // Rounded up to the increment without a branch (whether a row's
                                 // element has an increment is a coin toss too) or a division.
-                                let (inc, m) =
-                                    steps.get(usize::from(element)).copied().unwrap_or((1, ONE));
-                                let billed = i64::from(up_to(q as u32, inc, m));
-                                let cents = (billed * slot.price + 500_000) / 1_000_000;
-                                part.add_simple(client, cents, billed, 1 << slot.unit_shift);
+                                let billed = |element: u16, q: i64| {
+                                    let (inc, m) = steps
+                                        .get(usize::from(element))
+                                        .copied()
+                                        .unwrap_or((1, ONE));
+                                    i64::from(up_to(q as u32, inc, m))
+                                };
+                                part.add_chosen(
+                                    block,
+                                    (cols.0, cols.1, &columns.quantity),
+                                    rows,
+                                    billed,
+                                );
                             }
                         }
                         Some(simple) if simple.uniform().is_some() => {
                             // One price block for every provider and date: the element decides.
                             let block = simple.uniform().unwrap_or_default();
-                            let rows = columns.client[start..end]
-                                .iter()
-                                .zip(&columns.element[start..end])
-                                .zip(&columns.quantity[start..end]);
-                            for (k, ((&client, &element), &q)) in rows.enumerate() {
-                                let slot =
-                                    block.get(usize::from(element)).copied().unwrap_or_default();
-                                part.add_simple_or_list(&slot, client, q, start + k, &mut others);
+                            let rows = (
+                                &columns.client[start..end],
+                                &columns.element[start..end],
+                                &columns.quantity[start..end],
+                            );
+                            match increments {
+                                true => part.add_block::<true>(block, rows, start, &mut others),
+                                false => part.add_block::<false>(block, rows, start, &mut others),
                             }
                         }
                         Some(simple) => {

@@ -317,9 +317,35 @@ cap_per_client_year = "4"
 
 /// The fast path and the general path on `deliveries` priced by `UNIFORM` with `rounding`.
 fn check_uniform(deliveries: &[Delivery], rounding: &str) {
+    check_one_table(deliveries, &UNIFORM.replace("{rounding}", rounding));
+}
+
+/// One national table of flat prices for every element of `catalog` (euro elements passed
+/// through), CASE_MGMT and FOOD with a minimum increment: every element is simple and the
+/// price block is the same for every row, so pass 1 takes its loop for such a block.
+fn flat_increments(catalog: &Catalog) -> String {
+    let mut text = String::from(
+        "schema = 1\nid = \"lt-national\"\nversion = \"2023-2024\"\nscope = \"national\"\n\
+         valid_from = \"2023-01-01\"\nvalid_to = \"2024-12-31\"\nsource = \"test\"\n",
+    );
+    for e in catalog.iter() {
+        let code = e.code().as_str();
+        let price = match code {
+            "CONSULT" => "unit_price = \"31.75\"",
+            "CASE_MGMT" => "unit_price = \"17.25\"\nmin_increment = \"0.25\"",
+            "FOOD" => "unit_price = \"12.50\"\nmin_increment = \"0.3\"",
+            _ if e.unit() == Unit::Eur => "pass_through = true",
+            _ => "unit_price = \"19.75\"",
+        };
+        text.push_str(&format!("\n[[price]]\nelement = \"{code}\"\n{price}\n"));
+    }
+    text
+}
+
+/// The fast path and the general path on `deliveries` priced by the one table `text`.
+fn check_one_table(deliveries: &[Delivery], text: &str) {
     let catalog = Catalog::shipped().unwrap();
-    let text = UNIFORM.replace("{rounding}", rounding);
-    let table = PricingTable::from_toml(&text, Path::new("u.toml")).unwrap();
+    let table = PricingTable::from_toml(text, Path::new("u.toml")).unwrap();
     let book = PriceBook::new(&catalog, vec![table]).unwrap();
     let expected = general(deliveries, &catalog, &book);
     let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
@@ -438,6 +464,45 @@ fn uniform_rows_across_chunks_and_threads() {
         })
         .collect();
     check_uniform(&deliveries, "");
+}
+
+#[test]
+fn flat_prices_with_increments_across_chunks_and_threads() {
+    // Every element simple, two with a minimum increment: the loop for one price block of
+    // simple elements only, over more rows than a chunk in each thread's share. Some
+    // quantities have four decimals; a few are zero.
+    const ELEMENTS: [&str; 5] = ["CONSULT", "CASE_MGMT", "ESSENTIALS", "FOOD", "INFO"];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let deliveries: Vec<Delivery> = (0..12_000)
+        .map(|_| {
+            let date = format!("{}-{:02}-{:02}", 2023 + next(2), next(12) + 1, next(28) + 1);
+            let client = format!("C{}", next(4_000));
+            let element = ELEMENTS[next(ELEMENTS.len() as u64) as usize];
+            let q = format!("{}.{:04}", next(4), next(10_000));
+            testkit::delivery(&date, &client, element, &q)
+        })
+        .collect();
+    let catalog = Catalog::shipped().unwrap();
+    let text = flat_increments(&catalog);
+    check_one_table(&deliveries, &text);
+    // By hand: CASE_MGMT 0.26 is billed 0.5 (17.25 × 0.5 = 8.625 → 8.63); FOOD 0.31 is
+    // billed 0.6 (12.50 × 0.6 = 7.50); CONSULT 0.01 is 0.3175 → 0.32. Together 16.45.
+    let few = [
+        testkit::delivery("2024-03-01", "C1", "CASE_MGMT", "0.26"),
+        testkit::delivery("2024-03-02", "C1", "FOOD", "0.31"),
+        testkit::delivery("2024-03-03", "C1", "CONSULT", "0.01"),
+    ];
+    let table = PricingTable::from_toml(&text, Path::new("u.toml")).unwrap();
+    let book = PriceBook::new(&catalog, vec![table]).unwrap();
+    let columns = Columns::from_deliveries(&few, &catalog).unwrap();
+    let fast = value_by_client(&columns, context(&catalog, &book), ColumnarOptions::threads(1));
+    assert_eq!(fast.unwrap().total().get(), Decimal::new(1645, 2));
 }
 
 #[test]
