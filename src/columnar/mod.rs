@@ -61,7 +61,7 @@ use crate::valuation::{Context, Rejection};
 
 pub use self::csv::value_csv_by_client;
 use self::engine::{packed, Add, Part, RowIn, Shared, Side, Simple, BLOCK, SIDE};
-use self::plan::{to_scaled, NO_PLAN, QS};
+use self::plan::{to_scaled, QS};
 
 /// Rows per chunk of the tight loop.
 const CHUNK: usize = 4096;
@@ -1074,6 +1074,8 @@ fn value_columns(
         // In chunks: the simple rows in a tight loop, the others after them (the order of
         // adding does not change a sum; stateful rows and rejections are ordered later).
         let mut others: Vec<u32> = Vec::with_capacity(CHUNK);
+        // The others that pass 2 does not take.
+        let mut rest: Vec<u32> = Vec::new();
         let mut chosen: Vec<u32> = match mixed {
             true => vec![0; CHUNK],
             false => Vec::new(),
@@ -1173,36 +1175,22 @@ fn value_columns(
                         }
                         None => others.extend(start as u32..end as u32),
                     }
-                    for &i in &others {
-                        let i = i as usize;
-                        if let (Some(simple), Some(layout)) = (&simple, &layout) {
-                            // Tiers and caps in scaled integers: set aside for pass 2 by client.
-                            let (q, provider) = (columns.quantity[i], columns.provider[i]);
-                            let (element, date) = (columns.element[i], columns.date[i]);
-                            let plan = simple.stateful_plan(provider, element, date);
-                            let rank = rank.get(usize::from(provider));
-                            if let (true, Some(&rank)) = (plan != NO_PLAN && q > 0, rank) {
-                                let packed = u32::try_from(q).ok().and_then(|q| {
-                                    let scale = columns.scale[i];
-                                    layout.pack(
-                                        columns.client[i],
-                                        element,
-                                        date,
-                                        rank,
-                                        q,
-                                        i as u32,
-                                        scale,
-                                    )
-                                });
-                                if let Some((range, rec)) = packed {
-                                    if let Some(list) = part.fast.get_mut(range) {
-                                        list.push(rec);
-                                        continue;
-                                    }
-                                }
-                            }
-                        }
-                        other(&mut part, &mut adds, i);
+                    let mut checked = &others[..];
+                    if let (Some(simple), Some(layout)) = (&simple, &layout) {
+                        // Tiers and caps in scaled integers: set aside for pass 2 by client.
+                        rest.clear();
+                        layout.pack_rows(
+                            simple,
+                            &rank,
+                            columns,
+                            checked,
+                            &mut part.fast,
+                            &mut rest,
+                        );
+                        checked = &rest;
+                    }
+                    for &i in checked {
+                        other(&mut part, &mut adds, i as usize);
                     }
                     others.clear();
                     start = end;

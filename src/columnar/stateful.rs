@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple};
 use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
-use super::{on_threads, Ids, MIN_PARALLEL_ROWS};
+use super::{on_threads, Columns, Ids, MIN_PARALLEL_ROWS};
 use crate::money::{Quantity, Rounding};
 use crate::valuation::{RejectReason, Rejection};
 use crate::ElementCode;
@@ -107,6 +107,40 @@ impl Layout {
         let ord = k & ((1 << self.ord_bits) - 1);
         let element = self.elements.get(ord).copied().unwrap_or(u16::MAX);
         (((range << self.place_bits) + place) as u32, element)
+    }
+
+    /// Rows `rows` of `columns` whose plans price them by tiers or caps in scaled integers
+    /// (by `simple`; `rank`: the providers' ranks), packed into `fast` (by range of clients);
+    /// the others listed in `rest`, for the checked paths. A function of its own, so that the
+    /// loop's figures stay in registers.
+    #[inline(never)]
+    pub(crate) fn pack_rows(
+        &self,
+        simple: &Simple,
+        rank: &[u16],
+        columns: &Columns,
+        rows: &[u32],
+        fast: &mut [Vec<u128>],
+        rest: &mut Vec<u32>,
+    ) {
+        for &i in rows {
+            let row = i as usize;
+            let packed = || {
+                let (q, provider) = (*columns.quantity.get(row)?, *columns.provider.get(row)?);
+                let (element, date) = (*columns.element.get(row)?, *columns.date.get(row)?);
+                let rank = *rank.get(usize::from(provider))?;
+                if simple.stateful_plan(provider, element, date) == NO_PLAN || q <= 0 {
+                    return None;
+                }
+                let (client, scale) = (*columns.client.get(row)?, *columns.scale.get(row)?);
+                let q = u32::try_from(q).ok()?;
+                self.pack(client, element, date, rank, q, i, scale)
+            };
+            match packed().and_then(|(range, rec)| Some((fast.get_mut(range)?, rec))) {
+                Some((list, rec)) => list.push(rec),
+                None => rest.push(i),
+            }
+        }
     }
 
     /// The general records of every packed row (`fast`: by part, by range), for when some

@@ -501,7 +501,11 @@ fn flat_prices_with_increments_across_chunks_and_threads() {
     let table = PricingTable::from_toml(&text, Path::new("u.toml")).unwrap();
     let book = PriceBook::new(&catalog, vec![table]).unwrap();
     let columns = Columns::from_deliveries(&few, &catalog).unwrap();
-    let fast = value_by_client(&columns, context(&catalog, &book), ColumnarOptions::threads(1));
+    let fast = value_by_client(
+        &columns,
+        context(&catalog, &book),
+        ColumnarOptions::threads(1),
+    );
     assert_eq!(fast.unwrap().total().get(), Decimal::new(1645, 2));
 }
 
