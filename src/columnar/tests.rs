@@ -447,47 +447,47 @@ fn uniform_rows_across_chunks_and_threads() {
         "CASE_MGMT",
         "HYGIENE",
     ];
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let deliveries = random_rows(0x2545_f491_4f6c_dd1d, &ELEMENTS, |next| {
+        format!("{}.{:02}", next(5), next(100) + 1)
+    });
+    check_uniform(&deliveries, "");
+}
+
+/// 12,000 rows over 4,000 clients in 2023 and 2024 (more than a chunk of 4,096 in each
+/// thread's share), each of one of `elements`, drawn by a xorshift from `seed`; `quantity`
+/// writes each row's quantity from the same draws (`next(n)` is below `n`).
+fn random_rows(
+    seed: u64,
+    elements: &[&str],
+    quantity: impl Fn(&mut dyn FnMut(u64) -> u64) -> String,
+) -> Vec<Delivery> {
+    let mut x = seed;
     let mut next = |n: u64| {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         x % n
     };
-    let deliveries: Vec<Delivery> = (0..12_000)
+    (0..12_000)
         .map(|_| {
             let date = format!("{}-{:02}-{:02}", 2023 + next(2), next(12) + 1, next(28) + 1);
             let client = format!("C{}", next(4_000));
-            let element = ELEMENTS[next(ELEMENTS.len() as u64) as usize];
-            let q = format!("{}.{:02}", next(5), next(100) + 1);
+            let element = elements[next(elements.len() as u64) as usize];
+            let q = quantity(&mut next);
             testkit::delivery(&date, &client, element, &q)
         })
-        .collect();
-    check_uniform(&deliveries, "");
+        .collect()
 }
 
 #[test]
 fn flat_prices_with_increments_across_chunks_and_threads() {
     // Every element simple, two with a minimum increment: the loop for one price block of
-    // simple elements only, over more rows than a chunk in each thread's share. Some
-    // quantities have four decimals; a few are zero.
+    // simple elements only, over more rows than a chunk in each thread's share. Quantities
+    // have four decimals, a quarter of them below one.
     const ELEMENTS: [&str; 5] = ["CONSULT", "CASE_MGMT", "ESSENTIALS", "FOOD", "INFO"];
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let deliveries: Vec<Delivery> = (0..12_000)
-        .map(|_| {
-            let date = format!("{}-{:02}-{:02}", 2023 + next(2), next(12) + 1, next(28) + 1);
-            let client = format!("C{}", next(4_000));
-            let element = ELEMENTS[next(ELEMENTS.len() as u64) as usize];
-            let q = format!("{}.{:04}", next(4), next(10_000));
-            testkit::delivery(&date, &client, element, &q)
-        })
-        .collect();
+    let deliveries = random_rows(0x9e37_79b9_7f4a_7c15, &ELEMENTS, |next| {
+        format!("{}.{:04}", next(4), next(10_000))
+    });
     let catalog = Catalog::shipped().unwrap();
     let text = flat_increments(&catalog);
     check_one_table(&deliveries, &text);
