@@ -1128,7 +1128,11 @@ fn value_columns(
                             }
                             if adds_simple {
                                 let rows = chosen.get(..ns).unwrap_or_default();
-                                let cols = (&columns.client[..], &columns.element[..]);
+                                let cols = (
+                                    &columns.client[..],
+                                    &columns.element[..],
+                                    &columns.quantity[..],
+                                );
                                 // Rounded up to the increment without a branch (whether a row's
                                 // element has an increment is a coin toss too) or a division.
                                 let billed = |element: u16, q: i64| {
@@ -1138,12 +1142,7 @@ fn value_columns(
                                         .unwrap_or((1, ONE));
                                     i64::from(up_to(q as u32, inc, m))
                                 };
-                                part.add_chosen(
-                                    block,
-                                    (cols.0, cols.1, &columns.quantity),
-                                    rows,
-                                    billed,
-                                );
+                                part.add_chosen(block, cols, rows, billed);
                             }
                         }
                         Some(simple) if simple.uniform().is_some() => {
