@@ -321,8 +321,7 @@ impl Part {
     pub(crate) fn add_simple(&mut self, client: u32, cents: i64, q: i64, unit_bit: u64) {
         match self.simple.get_mut(client as usize) {
             Some(w) => {
-                w[0] = w[0].wrapping_add(cents as u64) | unit_bit;
-                w[1] = w[1].wrapping_add(((q as u64) << LINE_BITS) | 1);
+                add_to_words(w, cents as u64, q, unit_bit);
                 self.simple_lines += 1;
             }
             None => self.overflow = true,
@@ -362,8 +361,7 @@ impl Part {
             match words.get_mut(client as usize) {
                 Some(w) if simple => {
                     let billed = if INC { slot.billed(q) } else { q };
-                    w[0] = w[0].wrapping_add(slot.cents(billed)) | 1 << slot.unit_shift;
-                    w[1] = w[1].wrapping_add(((billed as u64) << LINE_BITS) | 1);
+                    add_to_words(w, slot.cents(billed), billed, 1 << slot.unit_shift);
                 }
                 _ => others.push((start + k) as u32),
             }
@@ -401,8 +399,7 @@ impl Part {
             match words.get_mut(c as usize) {
                 Some(w) => {
                     let billed = billed(e, q);
-                    w[0] = w[0].wrapping_add(slot.cents(billed)) | 1 << slot.unit_shift;
-                    w[1] = w[1].wrapping_add(((billed as u64) << LINE_BITS) | 1);
+                    add_to_words(w, slot.cents(billed), billed, 1 << slot.unit_shift);
                 }
                 None => missed += 1,
             }
@@ -500,6 +497,14 @@ impl Part {
         }
         counted == self.simple_lines
     }
+}
+
+/// Adds a simple line to a client's two words (see [`Part::add_simple`]): the cents and the
+/// unit bit to the first, the billed quantity and one line to the second.
+#[inline(always)]
+fn add_to_words(w: &mut [u64; 2], cents: u64, billed: i64, unit_bit: u64) {
+    w[0] = w[0].wrapping_add(cents) | unit_bit;
+    w[1] = w[1].wrapping_add(((billed as u64) << LINE_BITS) | 1);
 }
 
 /// A stateful row set aside for pass 2.
