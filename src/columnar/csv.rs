@@ -31,7 +31,8 @@ const MIN_PARALLEL_BYTES: u64 = if cfg!(test) { 1 } else { 1 << 20 };
 /// The tests read a few lines at a time, so that lines cross from one read to the next.
 const CHUNK: usize = if cfg!(test) { 100 } else { 256 << 10 };
 
-/// Lines whose clients are looked up together (see [`Interner::touch_clients`]).
+/// Lines scanned, and their clients' buckets asked for (see [`Interner::prefetch_client`]),
+/// a batch ahead of the lines parsed.
 const BATCH: usize = 32;
 
 /// The layout of a deliveries file, from its header.
@@ -251,7 +252,7 @@ struct Parsed {
 /// Where parsed rows go, a batch at a time (see [`BATCH`]).
 trait Sink {
     /// Prepares for the rows of a batch, which [`Sink::rows`] will take soon after.
-    fn touch(&mut self, _interner: &Interner, _rows: &[(u32, Parsed)]) {}
+    fn ahead(&mut self, _interner: &Interner, _rows: &[(u32, Parsed)]) {}
     /// Takes the rows (input row number, row) of a batch, leaving `rows` empty.
     fn rows(&mut self, interner: &Interner, rows: &mut Vec<(u32, Parsed)>);
 }
@@ -598,17 +599,16 @@ fn read_range<S: Sink>(
         };
         let mut pos = 0;
         index.start(upto);
-        // Two batches: while one is parsed, the next one's clients' slots, touched when it
-        // was scanned, are on their way.
+        // Two batches: while one is parsed, the next one's clients' buckets, asked for when
+        // it was scanned, are on their way.
         let mut lines = [[(0usize, 0usize, false); BATCH]; 2];
         let mut cells: [[[&[u8]; 8]; BATCH]; 2] = [[[&[]; 8]; BATCH]; 2];
         let mut counts = [0usize; 2];
-        let mut slots = [usize::MAX; BATCH];
-        // The clients' keys, made once for the touch and the lookup (plain lines only).
+        // The clients' keys, made once for the hint and the lookup (plain lines only).
         let mut keys: [[Option<Key>; BATCH]; 2] = [[None; BATCH]; 2];
         // Software-pipelined: a batch's rows are added to their sums only after the next
-        // batch has been scanned and its clients' slots touched, so that the reads of the
-        // sums (touched when the batch was parsed) have had time to arrive.
+        // batch has been scanned and its clients' buckets asked for, so that the sums (asked
+        // for when the batch was parsed) have had time to arrive.
         let mut parsed_rows: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
         let mut pending: Vec<(u32, Parsed)> = Vec::with_capacity(BATCH);
         let mut k = 0usize;
@@ -639,17 +639,14 @@ fn read_range<S: Sink>(
                         .nth(d.client)
                         .and_then(Key::of)
                 };
-                // Should parsing the batch before add clients and grow the table, these point
-                // elsewhere: a touch is a hint, bounds-checked, never a lookup.
-                slots[count] = key
-                    .as_ref()
-                    .map_or(usize::MAX, |k| interner.client_bucket(k));
+                if let Some(key) = &key {
+                    interner.prefetch_client(key);
+                }
                 keys[next][count] = if plain { key } else { None };
                 lines[next][count] = (a, stop, plain);
                 count += 1;
             }
             counts[next] = count;
-            std::hint::black_box(interner.touch_clients(&slots[..count]));
             let now = k & 1;
             if counts[now] == 0 && count == 0 {
                 break;
@@ -676,7 +673,7 @@ fn read_range<S: Sink>(
                 }
             }
             counts[now] = 0;
-            sink.touch(interner, &parsed_rows);
+            sink.ahead(interner, &parsed_rows);
             std::mem::swap(&mut pending, &mut parsed_rows);
             k += 1;
         }
@@ -741,9 +738,9 @@ struct Rolling<'s, 'a> {
 
 impl Sink for Rolling<'_, '_> {
     #[inline]
-    fn touch(&mut self, interner: &Interner, rows: &[(u32, Parsed)]) {
+    fn ahead(&mut self, interner: &Interner, rows: &[(u32, Parsed)]) {
         self.sync(interner);
-        std::hint::black_box(self.part.touch(rows.iter().map(|(_, p)| p.client)));
+        self.part.prefetch(rows.iter().map(|(_, p)| p.client));
     }
 
     #[inline]

@@ -717,13 +717,15 @@ impl Part {
         self.add(a.client, a.amount, a.billed, a.unit);
     }
 
-    /// Reads the sums of `clients` so that adding to them soon after finds them in the
-    /// caches (see [`super::IdMap::touch`]); returns a word of them, to keep from the optimiser.
+    /// Asks for the sums of `clients` ahead (prefetch hints, see [`super::IdMap::prefetch`]),
+    /// so that adding to them soon after finds them in the caches.
     #[inline]
-    pub(crate) fn touch(&self, clients: impl Iterator<Item = u32>) -> u32 {
-        clients.fold(0, |x, c| {
-            x ^ self.acc.get(c as usize).map_or(0, |a| a.lines)
-        })
+    pub(crate) fn prefetch(&self, clients: impl Iterator<Item = u32>) {
+        for c in clients {
+            if let Some(a) = self.acc.get(c as usize) {
+                mem_prefetch::prefetch_write_data::<_, 3>(a);
+            }
+        }
     }
 
     /// Adds lines in a tight loop of their own.
