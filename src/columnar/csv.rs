@@ -32,8 +32,11 @@ const MIN_PARALLEL_BYTES: u64 = if cfg!(test) { 1 } else { 1 << 20 };
 const CHUNK: usize = if cfg!(test) { 100 } else { 256 << 10 };
 
 /// Lines scanned, and their clients' buckets asked for (see [`Interner::prefetch_client`]),
-/// a batch ahead of the lines parsed.
-const BATCH: usize = 32;
+/// a batch ahead of the lines parsed. With hints rather than reads ahead, shorter batches
+/// did better on the benchmark's file (interleaved runs of `aidcost value`, one thread, best
+/// and median of 14: 8 lines 0.922 s and 1.056 s, 16 lines 0.945 s and 1.010 s, 32 lines
+/// 1.011 s and 1.113 s; 64 lines slower still).
+const BATCH: usize = 16;
 
 /// The layout of a deliveries file, from its header.
 #[derive(Debug, Clone, Copy)]
