@@ -123,7 +123,19 @@ impl Layout {
         fast: &mut [Vec<u128>],
         rest: &mut Vec<u32>,
     ) {
-        for &i in rows {
+        for (n, &i) in rows.iter().enumerate() {
+            // The list a row some rows ahead will go to: its next place asked for (a
+            // prefetch hint), as the lists' ends lie apart and a store there would wait.
+            if let Some(&c) = rows
+                .get(n + PACK_AHEAD)
+                .and_then(|&r| columns.client.get(r as usize))
+            {
+                if let Some(list) = fast.get_mut((c >> self.place_bits) as usize) {
+                    if let Some(end) = list.spare_capacity_mut().first() {
+                        mem_prefetch::prefetch_write_data::<_, 3>(end);
+                    }
+                }
+            }
             let row = i as usize;
             let packed = || {
                 let (q, provider) = (*columns.quantity.get(row)?, *columns.provider.get(row)?);
@@ -163,6 +175,9 @@ impl Layout {
         }
     }
 }
+
+/// Rows ahead whose list's end [`Layout::pack_rows`] asks for.
+const PACK_AHEAD: usize = 16;
 
 /// The group key of a record.
 #[inline(always)]
