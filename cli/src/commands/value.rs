@@ -396,13 +396,18 @@ fn by_client_streaming(args: &Args) -> Result<Option<Outcome>, Failure> {
             let mut totals = TotalsCells::default();
             // In id order the clients' totals and ids lie scattered in memory: each batch's
             // are read first in a tight loop, where their cache misses overlap, then written.
+            // The totals are copied whole (a client's may straddle two cache lines).
+            let mut copies = [aidcost::Totals::default(); 32];
             for batch in result.by_client().chunks(32) {
-                let touched = batch.iter().fold(0, |x, (client, t)| {
-                    x ^ t.lines()
-                        ^ u64::from(client.as_str().as_bytes().first().copied().unwrap_or(0))
-                });
+                let touched = batch
+                    .iter()
+                    .zip(&mut copies)
+                    .fold(0, |x, ((client, t), copy)| {
+                        *copy = **t;
+                        x ^ u64::from(client.as_str().as_bytes().first().copied().unwrap_or(0))
+                    });
                 std::hint::black_box(touched);
-                for (client, t) in batch {
+                for ((client, _), t) in batch.iter().zip(&copies) {
                     let [lines, q, u, amount] = totals.fill(t, args.excel_lt);
                     records.record(&[client.as_str().as_bytes(), lines, q, u, amount])?;
                 }
