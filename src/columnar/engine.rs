@@ -27,7 +27,7 @@ use crate::valuation::{price_line, split_at_cap, Context, RejectReason, Rejectio
 /// A quantity that is not held as a scaled integer: see the row's [`Side`] entry.
 pub(crate) const SIDE: i64 = i64::MIN;
 /// The unit code of a client whose lines have different units.
-const MIXED: u8 = u8::MAX;
+pub(crate) const MIXED: u8 = u8::MAX;
 
 /// What a row holds beyond its columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,12 +60,32 @@ impl Acc {
         self.amount = self.amount.checked_add(amount)?;
         self.quantity = self.quantity.checked_add(billed)?;
         self.lines = self.lines.checked_add(1)?;
-        self.unit = if self.unit == 0 || self.unit == unit {
-            unit
+        self.unit = Self::unit_with(self.unit, unit);
+        Some(())
+    }
+
+    /// The unit code of sums in unit code `unit` after a line in unit `line`.
+    #[inline(always)]
+    pub(crate) fn unit_with(unit: u8, line: u8) -> u8 {
+        if unit == 0 || unit == line {
+            line
         } else {
             MIXED
-        };
-        Some(())
+        }
+    }
+
+    /// The sums of `lines` lines whose rounded amounts ([`AS`] decimals) add up to `amount`
+    /// and billed quantities ([`QS`] decimals) to `quantity`, with unit code `unit` (see
+    /// [`Acc::unit_with`]).
+    #[inline(always)]
+    pub(crate) fn of_lines(amount: i64, quantity: i64, lines: u32, unit: u8) -> Self {
+        Self {
+            amount,
+            cents: 0,
+            quantity,
+            lines,
+            unit,
+        }
     }
 }
 

@@ -5,13 +5,14 @@
 //! kilobytes, are grouped by client and element with a counting sort in the caches; each
 //! group is put in the general path's order (date, provider, quantity, row) and valued with
 //! the client's cumulative counts straight into the client's sums (in a loop chosen once per
-//! element, see [`Kind`]). A rejection over a cap is kept as a compact record until
+//! element, see [`Kind`]; when every element has one of the two tight shapes, in one pass
+//! over the range without a branch on the figures, see [`Pass2::value_two`]). A rejection over a cap is kept as a compact record until
 //! `ByClient::rejections` is first called, which sorts them by row and makes each a
 //! [`Rejection`]. Ranges of clients split across threads.
 
 use std::collections::HashMap;
 
-use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple};
+use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple, MIXED};
 use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
 use super::{on_threads, Columns, Ids, MIN_PARALLEL_ROWS};
 use crate::money::{Quantity, Rounding};
@@ -24,11 +25,11 @@ const KEY_BITS: u32 = 14;
 
 /// How pass 1 packs a stateful row, and the range of clients it goes to.
 ///
-/// A record, from its high bits: packed date (24 bits), provider rank (16), quantity (32),
-/// row (32), then the group key (16: the client's place in its range, then the element's
-/// place among the elements that may be stateful) and the decimals the quantity was written
-/// with (8). Within a group (one client, one element) the integer order is the general
-/// path's order: date, provider, quantity, row.
+/// A record, from its high bits: the group key (16: the client's place in its range, then
+/// the element's place among the elements that may be stateful), packed date (24 bits: the
+/// year, then the day), provider rank (16), quantity (32), row (32) and the decimals the
+/// quantity was written with (8). The integer order is so the order of groups, and within a
+/// group (one client, one element) the general path's order: date, provider, quantity, row.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// By element: its place among the elements that may be stateful; `u16::MAX` for others.
@@ -90,11 +91,11 @@ impl Layout {
         }
         let place = client & ((1 << self.place_bits) - 1);
         let key = (place << self.ord_bits) | u32::from(ord);
-        let r = (u128::from(date) << 104)
-            | (u128::from(rank) << 88)
-            | (u128::from(q) << 56)
-            | (u128::from(row) << 24)
-            | (u128::from(key) << 8)
+        let r = (u128::from(key) << 112)
+            | (u128::from(date) << 88)
+            | (u128::from(rank) << 72)
+            | (u128::from(q) << 40)
+            | (u128::from(row) << 8)
             | u128::from(scale);
         Some(((client >> self.place_bits) as usize, r))
     }
@@ -182,17 +183,23 @@ const PACK_AHEAD: usize = 16;
 /// The group key of a record.
 #[inline(always)]
 fn key(r: u128) -> usize {
-    ((r >> 8) as u32 & 0xffff) as usize
+    (r >> 112) as usize
+}
+
+/// The group key and year of a record: a new group of lines starts where it changes.
+#[inline(always)]
+fn group_year(r: u128) -> u32 {
+    (r >> 97) as u32
 }
 
 /// The date, provider rank, quantity, row and decimals of a record.
 #[inline(always)]
 fn unpack(r: u128) -> (u32, u16, u32, u32, u8) {
     (
-        (r >> 104) as u32,
-        (r >> 88) as u16,
-        (r >> 56) as u32,
-        (r >> 24) as u32,
+        (r >> 88) as u32 & 0xff_ffff,
+        (r >> 72) as u16,
+        (r >> 40) as u32,
+        (r >> 8) as u32,
         r as u8,
     )
 }
@@ -235,6 +242,13 @@ pub(crate) struct Over {
     /// The decimals the excess is written with.
     scale: u8,
     partial: bool,
+}
+
+/// `a` when `c`, else `b`, by a mask rather than a branch.
+#[inline(always)]
+fn pick(c: bool, a: i64, b: i64) -> i64 {
+    let m = -i64::from(c);
+    (a & m) | (b & !m)
 }
 
 /// The rejections over a cap of the rows pass 2 valued, compact until they are asked for
@@ -344,6 +358,104 @@ impl Kind {
     }
 }
 
+/// The figures of an element of [`Kind::Tiers`] or [`Kind::Cap`] as one shape, for
+/// [`Pass2::value_two`]: a line's part up to `upper` (of the client's year so far) at `low`,
+/// its part beyond at `high`. A tier bills both parts; a cap bills the first only (`high` is
+/// 0) and rejects the second.
+#[derive(Debug, Clone, Copy)]
+struct Two {
+    upper: i64,
+    low: i64,
+    high: i64,
+    /// What the year so far may reach: `upper` for a cap, else no bound.
+    lim: i64,
+    /// All ones (−1) when the part beyond is billed (tiers), 0 when rejected (a cap).
+    beyond_billed: i64,
+    /// All ones when the part beyond is rejected (a cap), else 0.
+    rejects: usize,
+    /// The plan, its cap's decimals and the element, for a rejection.
+    plan: u32,
+    cap_scale: u32,
+    element: u16,
+    unit: u8,
+}
+
+/// [`Two`] by element's place, for every place of at most 8 bits (the places beyond the
+/// elements: [`NO_TWO`]).
+type Twos = [Two; 256];
+
+/// Prices below this (with [`QS`] decimals) keep a line's unrounded amount (a quantity
+/// below 2³² times the price) below 2⁶².
+const TWO_PRICE_LIMIT: i64 = 1 << 30;
+
+impl Two {
+    /// The figures of `kind`, of `element` in unit `unit`; `None` for [`Kind::General`] or
+    /// figures beyond [`Pass2::value_two`]'s bounds.
+    fn of(kind: Kind, element: u16, unit: u8) -> Option<Self> {
+        let price = 0..TWO_PRICE_LIMIT;
+        // A bit of a 64-bit word for each unit code; 0 means no line.
+        if !(1..64).contains(&unit) {
+            return None;
+        }
+        match kind {
+            Kind::General => None,
+            Kind::Tiers { upper, low, high } => {
+                (upper >= 0 && price.contains(&low) && price.contains(&high)).then_some(Self {
+                    upper,
+                    low,
+                    high,
+                    lim: i64::MAX,
+                    beyond_billed: -1,
+                    rejects: 0,
+                    plan: NO_PLAN,
+                    cap_scale: 0,
+                    element,
+                    unit,
+                })
+            }
+            Kind::Cap {
+                plan,
+                price: p,
+                cap,
+                cap_scale,
+            } => (cap >= 0 && price.contains(&p)).then_some(Self {
+                upper: cap,
+                low: p,
+                high: 0,
+                lim: cap,
+                beyond_billed: 0,
+                rejects: usize::MAX,
+                plan,
+                cap_scale,
+                element,
+                unit,
+            }),
+        }
+    }
+}
+
+/// The shape of a place no element has: a client with a record of it takes the decimal path
+/// (its unit bit, 0, is never an element's; the row always makes a line).
+const NO_TWO: Two = Two {
+    upper: 0,
+    low: 0,
+    high: 0,
+    lim: 0,
+    beyond_billed: -1,
+    rejects: 0,
+    plan: NO_PLAN,
+    cap_scale: 0,
+    element: u16::MAX,
+    unit: 0,
+};
+
+/// Clients with fewer rows than this take [`Pass2::value_two`]'s pass: their sums cannot
+/// leave the range.
+const TWO_ROWS: usize = 1 << 20;
+
+/// Groups of at most this many records are put in order by insertion.
+const SMALL_GROUP: usize = 48;
+
 /// [`round_scaled`] half-up to cents of an amount that is not negative.
 #[inline(always)]
 fn round_cents(v: i64) -> Option<i64> {
@@ -371,6 +483,9 @@ struct Pass2<'s, 'a> {
     fast: &'s [Vec<Vec<u128>>],
     /// By element's place in the layout: how its records are valued.
     kinds: Vec<Kind>,
+    /// By element's place, when every element is of [`Kind::Tiers`] or [`Kind::Cap`] within
+    /// [`Two::of`]'s bounds: their figures, for [`Pass2::value_two`].
+    two: Option<Box<Twos>>,
 }
 
 /// The rows pass 1 packed (`fast`: by part, by range of clients), valued into `part`: each
@@ -406,7 +521,7 @@ pub(crate) fn value_fast(
     let cap_scale: Vec<Option<u32>> = caps.iter().map(|c| c.map(|c| c.get().scale())).collect();
     let plans = &shared.plans.plans;
     let uniform = simple.uniform_stateful();
-    let kinds = layout
+    let kinds: Vec<Kind> = layout
         .elements
         .iter()
         .map(|&e| match uniform {
@@ -417,6 +532,18 @@ pub(crate) fn value_fast(
             None => Kind::General,
         })
         .collect();
+    let two = kinds
+        .iter()
+        .zip(&layout.elements)
+        .map(|(&kind, &e)| Two::of(kind, e, shared.unit_code(usize::from(e))))
+        .collect::<Option<Vec<Two>>>()
+        .map(|by_place| {
+            let mut all = Box::new([NO_TWO; 256]);
+            for (slot, two) in all.iter_mut().zip(by_place) {
+                *slot = two;
+            }
+            all
+        });
     let pass = Pass2 {
         shared,
         simple,
@@ -426,6 +553,7 @@ pub(crate) fn value_fast(
         cap_scale,
         fast,
         kinds,
+        two,
     };
     // Contiguous ranges of clients with about equal records, one a thread, each with its
     // clients' sums.
@@ -494,6 +622,7 @@ impl<'s> Pass2<'s, '_> {
         };
         let mut scratch: Vec<u128> = Vec::new();
         let mut sorted: Vec<u128> = Vec::new();
+        let mut spare: Vec<(u128, u64)> = Vec::new();
         let per_client = 1usize << layout.ord_bits;
         let clients = 1usize << layout.place_bits;
         // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
@@ -519,7 +648,9 @@ impl<'s> Pass2<'s, '_> {
             for &r in records {
                 next[key(r) + 1] += 1;
             }
+            let mut long = false;
             for k in 1..next.len() {
+                long |= next[k] > SMALL_GROUP;
                 next[k] += next[k - 1];
             }
             sorted.clear();
@@ -528,6 +659,12 @@ impl<'s> Pass2<'s, '_> {
                 let at = &mut next[key(r)];
                 sorted[*at] = r;
                 *at += 1;
+            }
+            if let Some(two) = &self.two {
+                sort_groups(&mut sorted, &next, long);
+                let ends = (&next[..], per_client);
+                self.value_two(range, &sorted, ends, two, first, accs, &mut spare, &mut out);
+                continue;
             }
             // Client by client, only those with records: a client's groups follow one
             // another, and `next` says where each ends.
@@ -546,6 +683,149 @@ impl<'s> Pass2<'s, '_> {
             }
         }
         out
+    }
+
+    /// The records of range `range` (`recs`, in order: client by client, each client's groups
+    /// in turn, each group in the general path's order), every element of the shapes `two`
+    /// (by place, one for every place the layout's bits allow), added to the clients' sums
+    /// (`accs`, from client `first` on).
+    ///
+    /// One pass without a branch that depends on the figures, as which way such a branch
+    /// goes is a coin toss to the processor: one shape for tiers and caps, the year so far
+    /// cleared where a group starts, each client's sums kept in registers, every row written
+    /// to `spare` as a possible rejection over a cap and kept only where it is one. No sum
+    /// can leave the range while a client has fewer than [`TWO_ROWS`] rows (each row's
+    /// cents below 2⁴³, its quantity below 2³²); a client with more goes through the
+    /// decimal path.
+    #[allow(clippy::too_many_arguments)]
+    fn value_two(
+        &self,
+        range: usize,
+        recs: &[u128],
+        (ends, per_client): (&[usize], usize),
+        two: &Twos,
+        first: usize,
+        accs: &mut [Acc],
+        spare: &mut Vec<(u128, u64)>,
+        out: &mut Out,
+    ) {
+        const HALF: i64 = 500_000;
+        const CENT: i64 = 1_000_000;
+        let layout = self.layout;
+        let ord_mask = (1usize << layout.ord_bits) - 1;
+        // One place more than the rows: the last row writes one beyond the last kept.
+        if spare.len() <= recs.len() {
+            spare.resize(recs.len() + 1, (0, 0));
+        }
+        let mut kept = 0usize;
+        let mut lo = 0usize;
+        while let Some(&head) = recs.get(lo) {
+            let place = key(head) >> layout.ord_bits;
+            // The client's records end where its last group does.
+            let hi = ends
+                .get((place + 1) * per_client - 1)
+                .map_or(lo + 1, |&end| end.clamp(lo + 1, recs.len()));
+            let before = kept;
+            // Cents, billed quantity ([`QS`] decimals), lines, and a bit for each unit.
+            let (mut cents, mut quantity, mut lines, mut units) = (0i64, 0i64, 0u64, 0u64);
+            // The group and year, the quantity so far, and the most decimals of its rows.
+            let (mut group, mut so_far, mut decimals) = (u32::MAX, 0i64, 0u64);
+            for &r in recs.get(lo..hi).unwrap_or_default() {
+                let same = group_year(r) == group;
+                group = group_year(r);
+                so_far = pick(same, so_far, 0);
+                let prior = pick(same, decimals as i64, 0) as u64;
+                let p = &two[(key(r) & ord_mask) as u8 as usize];
+                let q = i64::from((r >> 40) as u32);
+                // Wrapping operations only so that a client too long for this pass (set
+                // aside below) cannot panic here: none wraps for the others.
+                let end = so_far.wrapping_add(q);
+                let below = end.min(p.upper).wrapping_sub(so_far.min(p.upper));
+                let beyond = q.wrapping_sub(below);
+                let unrounded = below
+                    .wrapping_mul(p.low)
+                    .wrapping_add(beyond.wrapping_mul(p.high));
+                cents = cents.wrapping_add(unrounded.wrapping_add(HALF) / CENT);
+                let billed = below.wrapping_add(beyond & p.beyond_billed);
+                quantity = quantity.wrapping_add(billed);
+                // A row wholly over its cap makes no line.
+                let line = u64::from(billed > 0);
+                lines += line;
+                units |= line << p.unit;
+                // Every row is written where the next rejection goes; kept only when one.
+                // The excess, whether the row is in part within the cap, and the decimals of
+                // the rows before it in its group, packed under the row.
+                let partial = u64::from(below > 0);
+                if let Some(slot) = spare.get_mut(kept) {
+                    *slot = (r, beyond as u64 | prior << 48 | partial << 63);
+                }
+                kept += usize::from(beyond > 0) & p.rejects;
+                decimals = prior.max(u64::from(r as u8));
+                so_far = end.min(p.lim);
+            }
+            let client = (range << layout.place_bits) + place;
+            let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) else {
+                out.slow.overflow = true;
+                lo = hi;
+                continue;
+            };
+            let unit = match units.count_ones() {
+                0 => 0,
+                1 => units.trailing_zeros() as u8,
+                _ => MIXED,
+            };
+            let amount = cents.checked_mul(CENT);
+            match (amount, u32::try_from(lines)) {
+                (Some(amount), Ok(lines)) if hi - lo < TWO_ROWS && units & 1 == 0 => {
+                    let sums = Acc::of_lines(amount, quantity, lines, unit);
+                    merge_acc(acc, &sums, &mut out.slow.overflow);
+                }
+                _ => {
+                    kept = before;
+                    let recs = recs.get(lo..hi).unwrap_or_default();
+                    self.value_decimal(client as u32, recs, acc, out);
+                }
+            }
+            lo = hi;
+        }
+        // The rejections kept, made compact.
+        for &(r, packed) in spare.get(..kept).unwrap_or_default() {
+            let p = &two[(key(r) & ord_mask) as u8 as usize];
+            let (row, scale) = ((r >> 8) as u32, u32::from(r as u8));
+            let (partial, prior) = (packed >> 63 == 1, (packed >> 48) as u32 & 0x7fff);
+            // In part: the larger of the decimals of the row, the cap and the year so far.
+            let scale = match partial {
+                true => scale.max(p.cap_scale).max(prior),
+                false => scale,
+            };
+            out.overs.push(Over {
+                row,
+                plan: p.plan,
+                excess: (packed & ((1 << 48) - 1)) as i64,
+                element: p.element,
+                scale: scale as u8,
+                partial,
+            });
+        }
+    }
+
+    /// One client's records through the decimal path, added to its sums `acc`.
+    fn value_decimal(&self, client: u32, recs: &[u128], acc: &mut Acc, out: &mut Out) {
+        let layout = self.layout;
+        let range = client as usize >> layout.place_bits;
+        let rows = recs.iter().map(|&r| {
+            let (_, element) = layout.whose(range, r);
+            srow(self.simple, &self.unrank, client, element, r)
+        });
+        let mut one = Part::with_clients(1);
+        self.shared
+            .value_client(&mut one, self.ids, client, rows, false, &HashMap::new());
+        merge_acc(acc, &one.acc[0], &mut out.slow.overflow);
+        if let Some(x) = one.extra.remove(&0) {
+            out.slow.extra.insert(client, x);
+        }
+        out.slow.rejections.append(&mut one.rejections);
+        out.slow.overflow |= one.overflow;
     }
 
     /// One client's records (`recs`, from `lo` in the range's records; its groups end at
@@ -604,21 +884,7 @@ impl<'s> Pass2<'s, '_> {
             return;
         }
         out.overs.truncate(before);
-        let layout = self.layout;
-        let range = client as usize >> layout.place_bits;
-        let rows = recs.iter().map(|&r| {
-            let (_, element) = layout.whose(range, r);
-            srow(self.simple, &self.unrank, client, element, r)
-        });
-        let mut one = Part::with_clients(1);
-        self.shared
-            .value_client(&mut one, self.ids, client, rows, false, &HashMap::new());
-        merge_acc(acc, &one.acc[0], &mut out.slow.overflow);
-        if let Some(x) = one.extra.remove(&0) {
-            out.slow.extra.insert(client, x);
-        }
-        out.slow.rejections.append(&mut one.rejections);
-        out.slow.overflow |= one.overflow;
+        self.value_decimal(client, recs, acc, out);
     }
 
     /// One group (a client's records of `element`, in order) in scaled integers into `sums`;
@@ -772,6 +1038,35 @@ fn value_tiers(
         so_far = end;
     }
     Some(())
+}
+
+/// Puts each group of a range's records (`v`, grouped by key; group `k` ends at `ends[k]`)
+/// in order: the groups longer than [`SMALL_GROUP`], if any (`long`), by the standard sort,
+/// then all by one pass of insertion, which a group's smaller key stops at its start.
+fn sort_groups(v: &mut [u128], ends: &[usize], long: bool) {
+    if long {
+        let mut start = 0usize;
+        for &end in ends {
+            if end.saturating_sub(start) > SMALL_GROUP {
+                if let Some(group) = v.get_mut(start..end) {
+                    group.sort_unstable();
+                }
+            }
+            start = end;
+        }
+    }
+    for i in 1..v.len() {
+        let x = v[i];
+        if v[i - 1] <= x {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && v[j - 1] > x {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+    }
 }
 
 /// Sorts a group's records: by insertion when few (the usual case), else by the standard

@@ -315,6 +315,82 @@ unit_price = "900000000000000.00"
 cap_per_client_year = "4"
 "#;
 
+/// One national table over two years in which every element priced by the client's year
+/// has a shape of the one branch-free pass for tiers and caps: two tiers (one with a bound
+/// of one decimal), capped flat prices with caps written with and without decimals, a capped
+/// pass-through (in euros, beside lines in hours); flat prices and an increment beside them,
+/// and HYGIENE unpriced. The elements are those [`arb_uniform_delivery`] picks.
+const TWO_SHAPES: &str = r#"schema = 1
+id = "lt-national"
+version = "2023-2024"
+scope = "national"
+valid_from = "2023-01-01"
+valid_to = "2024-12-31"
+source = "test"
+
+[[price]]
+element = "INTAKE"
+tiers = [
+  { up_to = "2.5", unit_price = "10.005" },
+  { unit_price = "8.00" },
+]
+
+[[price]]
+element = "INFO"
+unit_price = "24.555"
+cap_per_client_year = "4"
+
+[[price]]
+element = "CONSULT"
+unit_price = "31.75"
+cap_per_client_year = "4.50"
+
+[[price]]
+element = "MEDIATE"
+tiers = [
+  { up_to = "1", unit_price = "38.00" },
+  { unit_price = "30.40" },
+]
+
+[[price]]
+element = "SHELTER"
+tiers = [
+  { up_to = "2", unit_price = "42.00" },
+  { unit_price = "0" },
+]
+
+[[price]]
+element = "FOOD"
+unit_price = "12.50"
+cap_per_client_year = "0.5"
+
+[[price]]
+element = "DOCS"
+pass_through = true
+cap_per_client_year = "6"
+
+[[price]]
+element = "ESSENTIALS"
+unit_price = "19.75"
+
+[[price]]
+element = "CASE_MGMT"
+unit_price = "17.25"
+min_increment = "0.25"
+
+[[price]]
+element = "SKILLS"
+tiers = [
+  { up_to = "0.0001", unit_price = "99999.9999" },
+  { unit_price = "1.25" },
+]
+
+[[price]]
+element = "TRAINING"
+unit_price = "0"
+cap_per_client_year = "1"
+"#;
+
 /// The fast path and the general path on `deliveries` priced by `UNIFORM` with `rounding`.
 fn check_uniform(deliveries: &[Delivery], rounding: &str) {
     check_one_table(deliveries, &UNIFORM.replace("{rounding}", rounding));
@@ -558,6 +634,41 @@ fn uniform_caps_met_exactly_and_tiers_ended_exactly() {
     );
 }
 
+#[test]
+fn long_groups_of_tiers_and_caps_equal_value_and_rollup() {
+    // More rows of one client and element than a group sorted by insertion holds (48), in
+    // no order of date, with ties of date; some clients with a few rows beside them. Every
+    // element is priced by the client's year and takes the one branch-free pass (rows
+    // priced simply would, past 8 a client in tests, send all through the checked path).
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut deliveries = Vec::new();
+    for k in 0..400 {
+        let r = next();
+        let client = if k % 5 == 0 {
+            format!("C{}", r % 7)
+        } else {
+            "C9".into()
+        };
+        let element = ["INFO", "INTAKE", "DOCS", "FOOD"][(r >> 8) as usize % 4];
+        let (year, month, day) = (2023 + (r >> 16) % 2, 1 + (r >> 20) % 12, 1 + (r >> 24) % 9);
+        let quantity = Decimal::new(1 + ((r >> 32) % 300) as i64, ((r >> 48) % 3) as u32);
+        deliveries.push(Delivery::new(
+            Date::new(year as u16, month as u8, day as u8).unwrap(),
+            ProviderId::new(["PRV-A", "PRV-B"][(r >> 56) as usize % 2]).unwrap(),
+            ClientId::new(&client).unwrap(),
+            ElementCode::new(element).unwrap(),
+            Quantity::new(quantity),
+        ));
+    }
+    check_one_table(&deliveries, TWO_SHAPES);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -574,6 +685,14 @@ proptest! {
             false => "",
         };
         check_uniform(&deliveries, rounding);
+    }
+
+    /// The same with a table whose every tier and cap takes the one branch-free pass.
+    #[test]
+    fn two_shape_tables_equal_value_and_rollup(
+        deliveries in prop::collection::vec(arb_uniform_delivery(), 0..250),
+    ) {
+        check_one_table(&deliveries, TWO_SHAPES);
     }
 
     /// The same on rows that all take the fast path: tiers and caps counted per client,
