@@ -950,6 +950,26 @@ pub fn value_by_client(
     value_columns(columns, cx, options, true)
 }
 
+/// Rows a thread of pass 1 reads before it gives its lists of stateful records their room.
+const SIZE_LISTS_AFTER: usize = 1 << 16;
+
+/// Room in each of a thread's lists of stateful records (`fast`, one a range of clients),
+/// asked for once `seen` of its about `rows` rows are read and `packed` of them are in the
+/// lists: each list's even share of the records expected, and a seventh more. A list that
+/// would otherwise grow by doubling copies on the way as many records as it ends with, and
+/// holds up to twice their room; room never written to is never resident.
+fn reserve_lists(fast: &mut [Vec<u128>], packed: usize, seen: usize, rows: usize) {
+    if seen == 0 || fast.is_empty() {
+        return;
+    }
+    let expected = (packed as u128 * rows.max(seen) as u128 / seen as u128) as usize;
+    let each = expected / fast.len();
+    let each = each + each / 7 + 16;
+    for list in fast {
+        list.reserve(each.saturating_sub(list.len()));
+    }
+}
+
 /// [`value_by_client`], with the unchecked loop for the simplest rows or without.
 fn value_columns(
     columns: &Columns,
@@ -1008,6 +1028,7 @@ fn value_columns(
     };
     // Whether some element of the one price block has a minimum increment.
     let increments = block.is_some_and(|b| b.iter().any(|s| s.inc > 1));
+    let shares = if n < MIN_PARALLEL_ROWS { 1 } else { threads };
     // Pass 1 on each thread: the rows of the pieces `take` hands out, until none is left.
     let pass1 = |take: &Pieces| -> Part {
         let clients = columns.ids.clients.len();
@@ -1069,6 +1090,9 @@ fn value_columns(
             true => vec![0; CHUNK],
             false => Vec::new(),
         };
+        // Rows whose others were taken so far, and whether the lists of stateful records
+        // have been given their room (see `reserve_lists`).
+        let (mut seen, mut sized) = (0usize, false);
         while let Some((lo, hi)) = take.next() {
             // Whether a reading of the piece adds its simple rows, and whether it takes its
             // others. With simple and other elements in one block, a long piece is read
@@ -1176,6 +1200,12 @@ fn value_columns(
                             &mut rest,
                         );
                         checked = &rest;
+                        seen += if takes_others { end - start } else { 0 };
+                        if !sized && seen >= SIZE_LISTS_AFTER {
+                            let packed = part.fast.iter().map(Vec::len).sum();
+                            reserve_lists(&mut part.fast, packed, seen, n / shares);
+                            sized = true;
+                        }
                     }
                     for &i in checked {
                         other(&mut part, &mut adds, i as usize);
@@ -1188,7 +1218,6 @@ fn value_columns(
         part.add_plain(&adds);
         part
     };
-    let shares = if n < MIN_PARALLEL_ROWS { 1 } else { threads };
     let pieces = Pieces::new(n, shares);
     let mut parts: Vec<Part> = on_threads(vec![(); shares], |()| pass1(&pieces));
     if let Some((first, rest)) = parts.split_first_mut().filter(|_| simple.is_some()) {
