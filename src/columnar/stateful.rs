@@ -124,25 +124,19 @@ impl Layout {
         fast: &mut [Vec<u128>],
         rest: &mut Vec<u32>,
     ) {
-        for (n, &i) in rows.iter().enumerate() {
-            // The list a row some rows ahead will go to: its next place asked for (a
-            // prefetch hint), as the lists' ends lie apart and a store there would wait.
-            if let Some(&c) = rows
-                .get(n + PACK_AHEAD)
-                .and_then(|&r| columns.client.get(r as usize))
-            {
-                if let Some(list) = fast.get_mut((c >> self.place_bits) as usize) {
-                    if let Some(end) = list.spare_capacity_mut().first() {
-                        mem_prefetch::prefetch_write_data::<_, 3>(end);
-                    }
-                }
-            }
+        // One block for every provider and date: the element decides.
+        let uniform = simple.uniform_stateful();
+        for &i in rows {
             let row = i as usize;
             let packed = || {
                 let (q, provider) = (*columns.quantity.get(row)?, *columns.provider.get(row)?);
                 let (element, date) = (*columns.element.get(row)?, *columns.date.get(row)?);
                 let rank = *rank.get(usize::from(provider))?;
-                if simple.stateful_plan(provider, element, date) == NO_PLAN || q <= 0 {
+                let plan = match uniform {
+                    Some(by_element) => *by_element.get(usize::from(element))?,
+                    None => simple.stateful_plan(provider, element, date),
+                };
+                if plan == NO_PLAN || q <= 0 {
                     return None;
                 }
                 let (client, scale) = (*columns.client.get(row)?, *columns.scale.get(row)?);
@@ -176,9 +170,6 @@ impl Layout {
         }
     }
 }
-
-/// Rows ahead whose list's end [`Layout::pack_rows`] asks for.
-const PACK_AHEAD: usize = 16;
 
 /// The group key of a record.
 #[inline(always)]
