@@ -1034,6 +1034,10 @@ fn value_tiers(
 /// Puts each group of a range's records (`v`, grouped by key; group `k` ends at `ends[k]`)
 /// in order: the groups longer than [`SMALL_GROUP`], if any (`long`), by the standard sort,
 /// then all by one pass of insertion, which a group's smaller key stops at its start.
+///
+/// Whether a record goes before the one ahead of it is a coin toss to the processor, so
+/// each record and the one ahead are put in order without a branch; only a record that
+/// goes back further (rare: groups are short) takes the loop.
 fn sort_groups(v: &mut [u128], ends: &[usize], long: bool) {
     if long {
         let mut start = 0usize;
@@ -1046,17 +1050,26 @@ fn sort_groups(v: &mut [u128], ends: &[usize], long: bool) {
             start = end;
         }
     }
+    // `v[..i]` is in order: the groups are, and their keys rise. `ahead` is `v[i - 1]`,
+    // kept in registers rather than read back from the store just made.
+    let Some(&(mut ahead)) = v.first() else {
+        return;
+    };
     for i in 1..v.len() {
         let x = v[i];
-        if v[i - 1] <= x {
-            continue;
+        v[i - 1] = ahead.min(x);
+        ahead = ahead.max(x);
+        v[i] = ahead;
+        // Further back only if the record two ahead is larger too (never when `x` stayed:
+        // that record is at most `ahead`); for `i` = 1 it is `x` itself.
+        if v[i.saturating_sub(2)] > x {
+            let mut j = i - 1;
+            while j > 0 && v[j - 1] > x {
+                v[j] = v[j - 1];
+                j -= 1;
+            }
+            v[j] = x;
         }
-        let mut j = i;
-        while j > 0 && v[j - 1] > x {
-            v[j] = v[j - 1];
-            j -= 1;
-        }
-        v[j] = x;
     }
 }
 
