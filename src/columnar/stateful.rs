@@ -613,7 +613,7 @@ impl<'s> Pass2<'s, '_> {
         };
         let mut scratch: Vec<u128> = Vec::new();
         let mut sorted: Vec<u128> = Vec::new();
-        let mut spare: Vec<(u128, u64)> = Vec::new();
+        let mut spare: Vec<u64> = Vec::new();
         let per_client = 1usize << layout.ord_bits;
         let clients = 1usize << layout.place_bits;
         // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
@@ -651,7 +651,8 @@ impl<'s> Pass2<'s, '_> {
                 sorted[*at] = r;
                 *at += 1;
             }
-            if let Some(two) = &self.two {
+            // The pass for the usual shapes notes a rejection's record by its index in 31 bits.
+            if let Some(two) = self.two.as_ref().filter(|_| sorted.len() < 1 << 31) {
                 sort_groups(&mut sorted, &next, long);
                 let ends = (&next[..], per_client);
                 self.value_two(range, &sorted, ends, two, first, accs, &mut spare, &mut out);
@@ -684,7 +685,8 @@ impl<'s> Pass2<'s, '_> {
     /// One pass without a branch that depends on the figures, as which way such a branch
     /// goes is a coin toss to the processor: one shape for tiers and caps, the year so far
     /// cleared where a group starts, each client's sums kept in registers, every row written
-    /// to `spare` as a possible rejection over a cap and kept only where it is one. No sum
+    /// to `spare` as a possible rejection over a cap (its index in `recs`, below 2³¹, its
+    /// excess and whether it is in part within the cap) and kept only where it is one. No sum
     /// can leave the range while a client has fewer than [`TWO_ROWS`] rows (each row's
     /// cents below 2⁴³, its quantity below 2³²); a client with more goes through the
     /// decimal path.
@@ -697,7 +699,7 @@ impl<'s> Pass2<'s, '_> {
         two: &Twos,
         first: usize,
         accs: &mut [Acc],
-        spare: &mut Vec<(u128, u64)>,
+        spare: &mut Vec<u64>,
         out: &mut Out,
     ) {
         const HALF: i64 = 500_000;
@@ -706,7 +708,7 @@ impl<'s> Pass2<'s, '_> {
         let ord_mask = (1usize << layout.ord_bits) - 1;
         // One place more than the rows: the last row writes one beyond the last kept.
         if spare.len() <= recs.len() {
-            spare.resize(recs.len() + 1, (0, 0));
+            spare.resize(recs.len() + 1, 0);
         }
         let mut kept = 0usize;
         let mut lo = 0usize;
@@ -719,13 +721,12 @@ impl<'s> Pass2<'s, '_> {
             let before = kept;
             // Cents, billed quantity ([`QS`] decimals), lines, and a bit for each unit.
             let (mut cents, mut quantity, mut lines, mut units) = (0i64, 0i64, 0u64, 0u64);
-            // The group and year, the quantity so far, and the most decimals of its rows.
-            let (mut group, mut so_far, mut decimals) = (u32::MAX, 0i64, 0u64);
-            for &r in recs.get(lo..hi).unwrap_or_default() {
+            // The group and year, and the quantity so far.
+            let (mut group, mut so_far) = (u32::MAX, 0i64);
+            for (at, &r) in (lo as u64..).zip(recs.get(lo..hi).unwrap_or_default()) {
                 let same = group_year(r) == group;
                 group = group_year(r);
                 so_far = pick(same, so_far, 0);
-                let prior = pick(same, decimals as i64, 0) as u64;
                 let p = &two[(key(r) & ord_mask) as u8 as usize];
                 let q = i64::from((r >> 40) as u32);
                 // Wrapping operations only so that a client too long for this pass (set
@@ -736,22 +737,23 @@ impl<'s> Pass2<'s, '_> {
                 let unrounded = below
                     .wrapping_mul(p.low)
                     .wrapping_add(beyond.wrapping_mul(p.high));
-                cents = cents.wrapping_add(unrounded.wrapping_add(HALF) / CENT);
+                // Not negative (as the client's rows are few): divided as unsigned.
+                let rounded = unrounded.wrapping_add(HALF) as u64 / CENT as u64;
+                cents = cents.wrapping_add(rounded as i64);
                 let billed = below.wrapping_add(beyond & p.beyond_billed);
                 quantity = quantity.wrapping_add(billed);
                 // A row wholly over its cap makes no line.
                 let line = u64::from(billed > 0);
                 lines += line;
                 units |= line << p.unit;
-                // Every row is written where the next rejection goes; kept only when one.
-                // The excess, whether the row is in part within the cap, and the decimals of
-                // the rows before it in its group, packed under the row.
-                let partial = u64::from(below > 0);
+                // Every row is written where the next rejection goes; kept only when one:
+                // the excess (below 2³²), the row's index, and whether it is in part within
+                // the cap (the top bit, set when `below` is above 0, without a branch).
+                let partial = (below.wrapping_neg() as u64) & 1 << 63;
                 if let Some(slot) = spare.get_mut(kept) {
-                    *slot = (r, beyond as u64 | prior << 48 | partial << 63);
+                    *slot = beyond as u64 & u64::from(u32::MAX) | at << 32 | partial;
                 }
                 kept += usize::from(beyond > 0) & p.rejects;
-                decimals = prior.max(u64::from(r as u8));
                 so_far = end.min(p.lim);
             }
             let client = (range << layout.place_bits) + place;
@@ -780,21 +782,29 @@ impl<'s> Pass2<'s, '_> {
             lo = hi;
         }
         // The rejections kept, made compact.
-        for &(r, packed) in spare.get(..kept).unwrap_or_default() {
+        for &packed in spare.get(..kept).unwrap_or_default() {
+            let at = (packed >> 32) as usize & ((1 << 31) - 1);
+            let Some(&r) = recs.get(at) else {
+                continue;
+            };
             let p = &two[(key(r) & ord_mask) as u8 as usize];
-            let (row, scale) = ((r >> 8) as u32, u32::from(r as u8));
-            let (partial, prior) = (packed >> 63 == 1, (packed >> 48) as u32 & 0x7fff);
-            // In part: the larger of the decimals of the row, the cap and the year so far.
+            let (row, scale) = ((r >> 8) as u32, r as u8);
+            let partial = packed >> 63 == 1;
+            // In part: the larger of the decimals of the row, the cap and the year so far
+            // (the rows before it in its group: one row a group and year is in part).
             let scale = match partial {
-                true => scale.max(p.cap_scale).max(prior),
+                true => (recs.get(..at).unwrap_or_default().iter())
+                    .rev()
+                    .take_while(|&&b| group_year(b) == group_year(r))
+                    .fold(scale.max(p.cap_scale as u8), |m, &b| m.max(b as u8)),
                 false => scale,
             };
             out.overs.push(Over {
                 row,
                 plan: p.plan,
-                excess: (packed & ((1 << 48) - 1)) as i64,
+                excess: i64::from(packed as u32),
                 element: p.element,
-                scale: scale as u8,
+                scale,
                 partial,
             });
         }
