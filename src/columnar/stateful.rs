@@ -126,11 +126,20 @@ impl Layout {
     ) {
         // One block for every provider and date: the element decides.
         let uniform = simple.uniform_stateful();
+        // The columns cut to one length, so that one check of a row covers all six.
+        let c = columns;
+        let n = (c.quantity.len().min(c.provider.len()).min(c.element.len()))
+            .min(c.date.len().min(c.client.len()).min(c.scale.len()));
+        let (quantity, provider, element) = (&c.quantity[..n], &c.provider[..n], &c.element[..n]);
+        let (date, client, scale) = (&c.date[..n], &c.client[..n], &c.scale[..n]);
         for &i in rows {
             let row = i as usize;
             let packed = || {
-                let (q, provider) = (*columns.quantity.get(row)?, *columns.provider.get(row)?);
-                let (element, date) = (*columns.element.get(row)?, *columns.date.get(row)?);
+                if row >= n {
+                    return None;
+                }
+                let (q, provider) = (quantity[row], provider[row]);
+                let (element, date) = (element[row], date[row]);
                 let rank = *rank.get(usize::from(provider))?;
                 let plan = match uniform {
                     Some(by_element) => *by_element.get(usize::from(element))?,
@@ -139,7 +148,7 @@ impl Layout {
                 if plan == NO_PLAN || q <= 0 {
                     return None;
                 }
-                let (client, scale) = (*columns.client.get(row)?, *columns.scale.get(row)?);
+                let (client, scale) = (client[row], scale[row]);
                 let q = u32::try_from(q).ok()?;
                 self.pack(client, element, date, rank, q, i, scale)
             };
