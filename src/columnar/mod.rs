@@ -1093,6 +1093,8 @@ fn value_columns(
         // Rows whose others were taken so far, and whether the lists of stateful records
         // have been given their room (see `reserve_lists`).
         let (mut seen, mut sized) = (0usize, false);
+        // A long piece's others, in row order, noted by its first reading for its second.
+        let mut noted: Vec<u32> = Vec::new();
         while let Some((lo, hi)) = take.next() {
             // Whether a reading of the piece adds its simple rows, and whether it takes its
             // others. With simple and other elements in one block, a long piece is read
@@ -1100,16 +1102,27 @@ fn value_columns(
             // sums and the lists of stateful rows do not evict each other from the caches
             // (10 M rows, 4.4 M of them stateful, one thread: about a tenth less time). A
             // short piece is read once: the sums, evicted by its second reading, would be
-            // fetched again for the next piece's first.
+            // fetched again for the next piece's first. The second reading does not split
+            // the rows again: it takes the others the first noted (4 bytes each).
             let readings: &[(bool, bool)] = match mixed && hi - lo >= TWO_READINGS {
                 true => &[(true, false), (false, true)],
                 false => &[(true, true)],
             };
+            noted.clear();
+            // How many of the noted others the second reading has taken.
+            let mut taken = 0usize;
             for &(adds_simple, takes_others) in readings {
                 let mut start = lo;
                 while start < hi {
                     let end = (start + CHUNK).min(hi);
                     match &simple {
+                        Some(_) if mixed && !adds_simple => {
+                            // The second reading: the others the first noted, up to `end`.
+                            let rest = noted.get(taken..).unwrap_or_default();
+                            let k = rest.partition_point(|&r| (r as usize) < end);
+                            others.extend_from_slice(rest.get(..k).unwrap_or_default());
+                            taken += k;
+                        }
                         Some(simple) if mixed => {
                             // One price block, with simple and other elements: the rows are first
                             // split without a branch (which way a row goes is a coin toss to the
@@ -1137,6 +1150,7 @@ fn value_columns(
                             }
                             others.truncate(no);
                             if !takes_others {
+                                noted.extend_from_slice(&others);
                                 others.clear();
                             }
                             if adds_simple {
