@@ -333,7 +333,7 @@ const BLOCK: usize = 1024;
 /// line is plain when its first `fields - 1` separators are delimiters and the next ends it
 /// (a line feed, or a carriage return and then a line feed): ASCII, with no space, tab or
 /// other control byte, and with `fields` cells, which need no trimming. Lines that are not
-/// plain go to [`line`]. The delimiter must be printable ASCII other than a quote.
+/// plain go to [`line()`]. The delimiter must be printable ASCII other than a quote.
 ///
 /// Finding the cells from the index, rather than word by word along each line, leaves the
 /// processor no branch on how many separators a word holds or where a line ends.

@@ -6,7 +6,8 @@
 //! group is put in the general path's order (date, provider, quantity, row) and valued with
 //! the client's cumulative counts straight into the client's sums (in a loop chosen once per
 //! element, see [`Kind`]; when every element has one of the two tight shapes, in one pass
-//! over the range without a branch on the figures, see [`Pass2::value_two`]). A rejection over a cap is kept as a compact record until
+//! over the range without a branch on the figures, see [`Pass2::value_two`], for every range
+//! of fewer than 2³¹ records). A rejection over a cap is kept as a compact record until
 //! `ByClient::rejections` is first called, which sorts them by row and makes each a
 //! [`Rejection`]. Ranges of clients split across threads.
 
@@ -484,7 +485,8 @@ struct Pass2<'s, 'a> {
     /// By element's place in the layout: how its records are valued.
     kinds: Vec<Kind>,
     /// By element's place, when every element is of [`Kind::Tiers`] or [`Kind::Cap`] within
-    /// [`Two::of`]'s bounds: their figures, for [`Pass2::value_two`].
+    /// [`Two::of`]'s bounds: their figures, for [`Pass2::value_two`] (which takes the ranges
+    /// of fewer than 2³¹ records; the others take the general loop).
     two: Option<Box<Twos>>,
 }
 
@@ -746,7 +748,8 @@ impl<'s> Pass2<'s, '_> {
                 let unrounded = below
                     .wrapping_mul(p.low)
                     .wrapping_add(beyond.wrapping_mul(p.high));
-                // Not negative (as the client's rows are few): divided as unsigned.
+                // Not negative (both parts and both prices are, the prices below
+                // [`TWO_PRICE_LIMIT`], the parts below 2³²): divided as unsigned.
                 let rounded = unrounded.wrapping_add(HALF) as u64 / CENT as u64;
                 cents = cents.wrapping_add(rounded as i64);
                 let billed = below.wrapping_add(beyond & p.beyond_billed);
@@ -1080,7 +1083,8 @@ fn sort_groups(v: &mut [u128], ends: &[usize], long: bool) {
         ahead = ahead.max(x);
         v[i] = ahead;
         // Further back only if the record two ahead is larger too (never when `x` stayed:
-        // that record is at most `ahead`); for `i` = 1 it is `x` itself.
+        // that record is at most the old `ahead`); for `i` = 1 it is the record just put
+        // first, at most `x`.
         if v[i.saturating_sub(2)] > x {
             let mut j = i - 1;
             while j > 0 && v[j - 1] > x {
