@@ -324,10 +324,10 @@ impl Part {
     /// Room for simple lines of `n` clients, and lists for stateful rows of `ranges` ranges
     /// of clients. The checked sums of the `n` clients are made on first use: a share of the
     /// rows with only simple lines never needs them (see [`Part::fold_simple`]).
-    pub(crate) fn with_simple(n: usize, ranges: usize) -> Self {
+    pub(crate) fn with_simple(n: usize, fast: super::stateful::Lists) -> Self {
         Self {
             simple: vec![[0; 2]; n],
-            fast: vec![Vec::new(); ranges],
+            fast,
             clients: n,
             ..Self::default()
         }
@@ -679,7 +679,7 @@ pub(crate) struct Part {
     pub(crate) simple_wrapped: bool,
     /// Rows priced by tiers or caps in scaled integers (see [`Simple::stateful_plan`]), set
     /// aside for [`super::stateful`] as packed records, by range of clients.
-    pub(crate) fast: Vec<Vec<u128>>,
+    pub(crate) fast: super::stateful::Lists,
     /// The clients `acc` is for, when it is made on first use (see [`Part::with_simple`]).
     clients: usize,
 }

@@ -79,12 +79,18 @@ pub(crate) const MIN_PARALLEL_ROWS: usize = if cfg!(test) { 2 } else { 1 << 14 }
 pub struct ColumnarOptions {
     /// Threads to use (at least 1).
     pub threads: usize,
+    /// Records of 128 bits for the rows priced by tiers or caps even when 64 fit, so that
+    /// tests cover both widths.
+    pub(crate) wide: bool,
 }
 
 impl Default for ColumnarOptions {
     /// One thread.
     fn default() -> Self {
-        Self { threads: 1 }
+        Self {
+            threads: 1,
+            wide: false,
+        }
     }
 }
 
@@ -93,6 +99,7 @@ impl ColumnarOptions {
     pub fn threads(threads: usize) -> Self {
         Self {
             threads: threads.max(1),
+            wide: false,
         }
     }
 }
@@ -674,6 +681,11 @@ pub struct Columns {
     side: HashMap<u32, Side>,
     /// The first and last packed dates (`(u32::MAX, 0)` when empty).
     dates: (u32, u32),
+    /// The largest positive quantity, with [`QS`] decimals (0 when none).
+    largest: i64,
+    /// The fewest and most decimals a positive quantity was written with (`(u8::MAX, 0)`
+    /// when none).
+    scales: (u8, u8),
 }
 
 impl Columns {
@@ -689,6 +701,8 @@ impl Columns {
             scale: Vec::new(),
             side: HashMap::new(),
             dates: (u32::MAX, 0),
+            largest: 0,
+            scales: (u8::MAX, 0),
         }
     }
 
@@ -759,6 +773,10 @@ impl Columns {
             self.side.insert(self.client.len() as u32, s);
         }
         self.dates = (self.dates.0.min(date), self.dates.1.max(date));
+        if q > 0 {
+            self.largest = self.largest.max(q);
+            self.scales = (self.scales.0.min(scale), self.scales.1.max(scale));
+        }
         self.client.push(client);
         self.provider.push(provider);
         self.element.push(element);
@@ -770,6 +788,17 @@ impl Columns {
     /// The number of rows.
     pub fn len(&self) -> usize {
         self.client.len()
+    }
+
+    /// What the columns hold, for the records of pass 2.
+    fn extent(&self) -> stateful::Extent {
+        stateful::Extent {
+            rows: self.len(),
+            providers: self.ids.providers.len(),
+            dates: self.dates,
+            quantity: self.largest,
+            scales: self.scales,
+        }
     }
 
     /// True when there are no rows.
@@ -958,16 +987,13 @@ const SIZE_LISTS_AFTER: usize = 1 << 16;
 /// lists: each list's even share of the records expected, and a seventh more. A list that
 /// would otherwise grow by doubling copies on the way as many records as it ends with, and
 /// holds up to twice their room; room never written to is never resident.
-fn reserve_lists(fast: &mut [Vec<u128>], packed: usize, seen: usize, rows: usize) {
-    if seen == 0 || fast.is_empty() {
+fn reserve_lists(fast: &mut stateful::Lists, packed: usize, seen: usize, rows: usize) {
+    if seen == 0 || fast.ranges() == 0 {
         return;
     }
     let expected = (packed as u128 * rows.max(seen) as u128 / seen as u128) as usize;
-    let each = expected / fast.len();
-    let each = each + each / 7 + 16;
-    for list in fast {
-        list.reserve(each.saturating_sub(list.len()));
-    }
+    let each = expected / fast.ranges();
+    fast.reserve(each + each / 7 + 16);
 }
 
 /// [`value_by_client`], with the unchecked loop for the simplest rows or without.
@@ -1008,7 +1034,7 @@ fn value_columns(
     };
     let layout = simple
         .as_ref()
-        .map(|s| stateful::Layout::new(&s.stateful_elements()));
+        .map(|s| stateful::Layout::new(&s.stateful_elements(), &columns.extent(), options.wide));
     // One price block for every provider and date, which prices some elements simply and
     // others not.
     let block = simple.as_ref().and_then(Simple::uniform);
@@ -1033,7 +1059,7 @@ fn value_columns(
     let pass1 = |take: &Pieces| -> Part {
         let clients = columns.ids.clients.len();
         let mut part = match &layout {
-            Some(layout) => Part::with_simple(clients, layout.ranges(clients)),
+            Some(layout) => Part::with_simple(clients, layout.lists(clients)),
             None => Part::with_clients(clients),
         };
         let mut adds: Vec<Add> = Vec::with_capacity(BLOCK);
@@ -1217,7 +1243,7 @@ fn value_columns(
                         checked = &rest;
                         seen += if takes_others { end - start } else { 0 };
                         if !sized && seen >= SIZE_LISTS_AFTER {
-                            let packed = part.fast.iter().map(Vec::len).sum();
+                            let packed = part.fast.len();
                             reserve_lists(&mut part.fast, packed, seen, n / shares);
                             sized = true;
                         }
@@ -1242,7 +1268,7 @@ fn value_columns(
             first.simple_wrapped = true;
         }
     }
-    let fast: Vec<Vec<Vec<u128>>> = parts
+    let fast: Vec<stateful::Lists> = parts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.fast))
         .collect();

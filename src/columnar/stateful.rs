@@ -1,17 +1,20 @@
 //! Pass 2 of the in-memory path for the rows priced by tiers or caps in scaled integers.
 //!
-//! Pass 1 packs these rows as 16-byte records into lists by range of clients (see
-//! [`Layout`]): one write a row, in place. Here each range's records, a few hundred
-//! kilobytes, are grouped by client and element with a counting sort in the caches; each
-//! group is put in the general path's order (date, provider, quantity, row) and valued with
-//! the client's cumulative counts straight into the client's sums (in a loop chosen once per
-//! element, see [`Kind`]; when every element has one of the two tight shapes, in one pass
-//! over the range without a branch on the figures, see [`Pass2::value_two`], for every range
-//! of fewer than 2³¹ records). A rejection over a cap is kept as a compact record until
+//! Pass 1 packs these rows as records into lists by range of clients (see [`Layout`]): one
+//! write a row, in place; 8 bytes a record when the columns' figures fit (see [`Fields`]),
+//! else 16. Here each range's records, a few hundred kilobytes, are grouped by client and
+//! element with a counting sort in the caches; each group is put in the general path's
+//! order (date, provider, quantity, row) and valued with the client's cumulative counts
+//! straight into the client's sums (in a loop chosen once per element, see [`Kind`]; when
+//! every element has one of the two tight shapes, in one pass over the range without a
+//! branch on the figures, see [`Pass2::value_two`], for every range of fewer than 2³¹
+//! records). A rejection over a cap is kept as a compact record until
 //! `ByClient::rejections` is first called, which sorts them by row and makes each a
 //! [`Rejection`]. Ranges of clients split across threads.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
+use std::ops::BitOr;
 
 use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple, MIXED};
 use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
@@ -24,13 +27,335 @@ use crate::ElementCode;
 /// at most) stay in the second-level cache.
 const KEY_BITS: u32 = 14;
 
+/// A packed record: 64 or 128 bits, its figures where [`Fields`] says.
+pub(crate) trait Record:
+    Copy + Ord + Default + Debug + Send + Sync + BitOr<Output = Self> + 'static
+{
+    /// The bits from `shift` on, the lowest 64 of them.
+    fn at(self, shift: u32) -> u64;
+    /// A record of figures that fit their fields in `f` (of this width).
+    fn assemble(f: &Fields, key: u64, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> Self;
+    /// The lists of this width in `lists`.
+    fn lists(lists: &Lists) -> Option<&[Vec<Self>]>;
+}
+
+impl Record for u64 {
+    #[inline(always)]
+    fn assemble(f: &Fields, key: u64, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> Self {
+        key.wrapping_shl(f.key)
+            | date.wrapping_shl(f.date)
+            | rank.wrapping_shl(f.rank)
+            | q.wrapping_shl(f.quantity)
+            | row.wrapping_shl(f.row)
+            | scale.wrapping_shl(f.scale)
+    }
+    #[inline(always)]
+    fn at(self, shift: u32) -> u64 {
+        self.wrapping_shr(shift)
+    }
+    fn lists(lists: &Lists) -> Option<&[Vec<Self>]> {
+        match lists {
+            Lists::Narrow(l) => Some(l),
+            Lists::Wide(_) => None,
+        }
+    }
+}
+
+impl Record for u128 {
+    #[inline(always)]
+    /// With the shifts of [`Fields::wide`], which every wide record has, as constants.
+    fn assemble(_: &Fields, key: u64, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> Self {
+        u128::from(key) << 112
+            | u128::from(date) << 88
+            | u128::from(rank) << 72
+            | u128::from(q) << 40
+            | u128::from(row) << 8
+            | u128::from(scale)
+    }
+    #[inline(always)]
+    fn at(self, shift: u32) -> u64 {
+        self.wrapping_shr(shift) as u64
+    }
+    fn lists(lists: &Lists) -> Option<&[Vec<Self>]> {
+        match lists {
+            Lists::Wide(l) => Some(l),
+            Lists::Narrow(_) => None,
+        }
+    }
+}
+
+/// A thread's lists of records, one a range of clients, of the width its [`Layout`] chose.
+#[derive(Debug, Clone)]
+pub(crate) enum Lists {
+    Narrow(Vec<Vec<u64>>),
+    Wide(Vec<Vec<u128>>),
+}
+
+impl Default for Lists {
+    fn default() -> Self {
+        Self::Narrow(Vec::new())
+    }
+}
+
+impl Lists {
+    /// The records in all lists.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Narrow(l) => l.iter().map(Vec::len).sum(),
+            Self::Wide(l) => l.iter().map(Vec::len).sum(),
+        }
+    }
+
+    /// Room in each list for `each` records in all.
+    pub(crate) fn reserve(&mut self, each: usize) {
+        fn room<R>(lists: &mut [Vec<R>], each: usize) {
+            for list in lists {
+                list.reserve(each.saturating_sub(list.len()));
+            }
+        }
+        match self {
+            Self::Narrow(l) => room(l, each),
+            Self::Wide(l) => room(l, each),
+        }
+    }
+
+    /// The number of lists.
+    pub(crate) fn ranges(&self) -> usize {
+        match self {
+            Self::Narrow(l) => l.len(),
+            Self::Wide(l) => l.len(),
+        }
+    }
+}
+
+/// What the columns hold, for [`Fields`]: their rows, providers, first and last packed
+/// dates, largest positive quantity (with [`QS`] decimals) and the fewest and most decimals
+/// such a quantity was written with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extent {
+    pub(crate) rows: usize,
+    pub(crate) providers: usize,
+    pub(crate) dates: (u32, u32),
+    pub(crate) quantity: i64,
+    pub(crate) scales: (u8, u8),
+}
+
+/// The bits needed to write every number below `n`.
+fn bits_below(n: u64) -> u32 {
+    u64::BITS - n.saturating_sub(1).leading_zeros()
+}
+
+/// Where each figure of a record lies: its shift, the mask of its bits, and how it is
+/// written. From the high bits: the group key, the date (as days from the start of a year,
+/// see [`super::plan::pack_date`]), the provider's rank, the quantity, the row and the
+/// decimals the quantity was written with. The integer order is so the order of groups,
+/// and within a group (one client, one element) the general path's order: date, provider,
+/// quantity, row.
+///
+/// Wide (128 bits), each figure has all the bits it may need: 16, 24, 16, 32, 32 and 8.
+/// Narrow (64 bits), only what the columns' figures need (see [`Extent`]): dates from the
+/// first one's year on, quantities in units of their most decimals, decimals from the
+/// fewest on. Ten million rows of one year, ten providers and quantities up to 4.00 with
+/// two decimals take 13 + 9 + 4 + 9 + 24 + 0 = 59 bits. Pass 1 writes half the bytes and
+/// pass 2 sorts and reads half.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    wide: bool,
+    key: u32,
+    /// The group key and year start here.
+    year: u32,
+    date: u32,
+    date_mask: u64,
+    /// The packed date that is 0 in a record.
+    date_base: u32,
+    rank: u32,
+    rank_mask: u64,
+    quantity: u32,
+    quantity_mask: u64,
+    /// A record's quantity times this is the row's, with [`QS`] decimals: a power of ten,
+    /// 10^`unit_twos`, whose factor 5^`unit_twos` has the inverse `unit_inverse` (mod 2⁶⁴).
+    unit: u64,
+    unit_inverse: u64,
+    unit_twos: u32,
+    row: u32,
+    row_mask: u64,
+    scale: u32,
+    scale_mask: u64,
+    /// The decimals that are 0 in a record.
+    scale_base: u8,
+}
+
+impl Fields {
+    /// The wide fields, for a key of at most 16 bits.
+    fn wide() -> Self {
+        Self {
+            wide: true,
+            key: 112,
+            year: 97,
+            date: 88,
+            date_mask: (1 << 24) - 1,
+            date_base: 0,
+            rank: 72,
+            rank_mask: u64::from(u16::MAX),
+            quantity: 40,
+            quantity_mask: u64::from(u32::MAX),
+            unit: 1,
+            unit_inverse: 1,
+            unit_twos: 0,
+            row: 8,
+            row_mask: u64::from(u32::MAX),
+            scale: 0,
+            scale_mask: u64::from(u8::MAX),
+            scale_base: 0,
+        }
+    }
+
+    /// The narrow fields for a key of `key_bits` bits and columns of `extent`, when all fit
+    /// 64 bits.
+    fn narrow(key_bits: u32, extent: &Extent) -> Option<Self> {
+        let (first, last) = extent.dates;
+        let date_base = first >> 9 << 9;
+        let date_bits = bits_below(u64::from(last.checked_sub(date_base)?) + 1).max(9);
+        let rank_bits = bits_below(extent.providers as u64);
+        let (fewest, most) = extent.scales;
+        let unit_twos = QS - u32::from(most).min(QS);
+        let unit = 10u64.pow(unit_twos);
+        let quantity = u64::try_from(extent.quantity).ok()?;
+        let quantity_bits = bits_below(quantity / unit + 1);
+        let row_bits = bits_below(extent.rows as u64);
+        let scale_bits = bits_below(u64::from(most.checked_sub(fewest)?) + 1);
+        let row = scale_bits;
+        let quantity_at = row + row_bits;
+        let rank = quantity_at + quantity_bits;
+        let date = rank + rank_bits;
+        let key = date + date_bits;
+        if key + key_bits > u64::BITS || date_bits > 24 || quantity_bits > 32 || row_bits > 32 {
+            return None;
+        }
+        // The inverse of 5^`unit_twos` modulo 2⁶⁴, by Newton's steps (each doubles the
+        // bits that are right; an odd number is its own inverse to 3 bits).
+        let five = 5u64.pow(unit_twos);
+        let mut unit_inverse = five;
+        for _ in 0..5 {
+            unit_inverse =
+                unit_inverse.wrapping_mul(2u64.wrapping_sub(five.wrapping_mul(unit_inverse)));
+        }
+        let mask = |bits: u32| (1u64 << bits) - 1;
+        Some(Self {
+            wide: false,
+            key,
+            year: date + 9,
+            date,
+            date_mask: mask(date_bits),
+            date_base,
+            rank,
+            rank_mask: mask(rank_bits),
+            quantity: quantity_at,
+            quantity_mask: mask(quantity_bits),
+            unit,
+            unit_inverse,
+            unit_twos,
+            row,
+            row_mask: mask(row_bits),
+            scale: 0,
+            scale_mask: mask(scale_bits),
+            scale_base: fewest,
+        })
+    }
+
+    /// A record of these figures; `None` when a date does not fit the wide fields' 24 bits.
+    ///
+    /// The narrow fields are sized from the columns' extent, which every row is within: the
+    /// dates, quantities and decimals are the columns' own, a rank is below the providers
+    /// and a row below the rows, and a quantity written with at most the most decimals is
+    /// a whole number of units. So a row always fits, unchecked: the check costs pass 1 a
+    /// twentieth of its time (10 M rows). Debug builds check it.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn pack<R: Record>(
+        &self,
+        key: u32,
+        date: u32,
+        rank: u16,
+        q: u32,
+        row: u32,
+        scale: u8,
+    ) -> Option<R> {
+        let date = u64::from(date.wrapping_sub(self.date_base));
+        let rank = u64::from(rank);
+        // Divided by the unit exactly (and far beyond the mask if it did not divide).
+        let q = u64::from(q)
+            .wrapping_mul(self.unit_inverse)
+            .rotate_right(self.unit_twos);
+        let row = u64::from(row);
+        let scale = u64::from(scale.wrapping_sub(self.scale_base));
+        if self.wide && date > self.date_mask {
+            return None;
+        }
+        debug_assert!(
+            self.fits(date, rank, q, row, scale),
+            "a row beyond the columns' extent"
+        );
+        Some(R::assemble(self, u64::from(key), date, rank, q, row, scale))
+    }
+
+    /// Whether figures as [`Fields::pack`] writes them fit their fields.
+    fn fits(&self, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> bool {
+        let beyond = (date & !self.date_mask)
+            | (rank & !self.rank_mask)
+            | (q & !self.quantity_mask)
+            | (row & !self.row_mask)
+            | (scale & !self.scale_mask);
+        beyond == 0
+    }
+
+    /// The group key of a record.
+    #[inline(always)]
+    fn key<R: Record>(&self, r: R) -> usize {
+        r.at(self.key) as usize
+    }
+
+    /// The group key and year of a record: a new group of lines starts where it changes.
+    #[inline(always)]
+    fn group_year<R: Record>(&self, r: R) -> u32 {
+        r.at(self.year) as u32
+    }
+
+    /// The quantity of a record, with [`QS`] decimals.
+    #[inline(always)]
+    fn quantity<R: Record>(&self, r: R) -> u32 {
+        ((r.at(self.quantity) & self.quantity_mask) * self.unit) as u32
+    }
+
+    /// The row of a record.
+    #[inline(always)]
+    fn row<R: Record>(&self, r: R) -> u32 {
+        (r.at(self.row) & self.row_mask) as u32
+    }
+
+    /// The decimals a record's quantity was written with.
+    #[inline(always)]
+    fn scale<R: Record>(&self, r: R) -> u8 {
+        ((r.at(self.scale) & self.scale_mask) as u8).wrapping_add(self.scale_base)
+    }
+
+    /// The date, provider rank, quantity, row and decimals of a record.
+    #[inline(always)]
+    fn unpack<R: Record>(&self, r: R) -> (u32, u16, u32, u32, u8) {
+        (
+            ((r.at(self.date) & self.date_mask) as u32).wrapping_add(self.date_base),
+            (r.at(self.rank) & self.rank_mask) as u16,
+            self.quantity(r),
+            self.row(r),
+            self.scale(r),
+        )
+    }
+}
+
 /// How pass 1 packs a stateful row, and the range of clients it goes to.
 ///
-/// A record, from its high bits: the group key (16: the client's place in its range, then
-/// the element's place among the elements that may be stateful), packed date (24 bits: the
-/// year, then the day), provider rank (16), quantity (32), row (32) and the decimals the
-/// quantity was written with (8). The integer order is so the order of groups, and within a
-/// group (one client, one element) the general path's order: date, provider, quantity, row.
+/// A record's group key is the client's place in its range, then the element's place among
+/// the elements that may be stateful; its other figures lie where [`Fields`] says.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// By element: its place among the elements that may be stateful; `u16::MAX` for others.
@@ -41,11 +366,13 @@ pub(crate) struct Layout {
     ord_bits: u32,
     /// Bits of a client's place in its range: a range holds 2^`place_bits` clients.
     place_bits: u32,
+    fields: Fields,
 }
 
 impl Layout {
-    /// The layout for the elements marked in `stateful` (by interned element; at most 256).
-    pub(crate) fn new(stateful: &[bool]) -> Self {
+    /// The layout for the elements marked in `stateful` (by interned element; at most 256),
+    /// in 64-bit records when the figures of `extent` fit them and `wide` is not asked for.
+    pub(crate) fn new(stateful: &[bool], extent: &Extent, wide: bool) -> Self {
         let mut ord = vec![u16::MAX; stateful.len()];
         let mut elements = Vec::new();
         for (e, _) in stateful.iter().enumerate().filter(|(_, &s)| s).take(256) {
@@ -59,11 +386,16 @@ impl Layout {
         } else {
             KEY_BITS.saturating_sub(ord_bits).clamp(1, 9)
         };
+        let fields = match wide {
+            true => None,
+            false => Fields::narrow(place_bits + ord_bits, extent),
+        };
         Self {
             ord,
             elements,
             ord_bits,
             place_bits,
+            fields: fields.unwrap_or_else(Fields::wide),
         }
     }
 
@@ -72,11 +404,30 @@ impl Layout {
         (clients >> self.place_bits) + 1
     }
 
-    /// The range of a row and its record; `None` when the element is not one of the layout's
-    /// or the date does not fit 24 bits.
+    /// Empty lists for `clients` clients, of this layout's width.
+    pub(crate) fn lists(&self, clients: usize) -> Lists {
+        let ranges = self.ranges(clients);
+        match self.fields.wide {
+            true => Lists::Wide(vec![Vec::new(); ranges]),
+            false => Lists::Narrow(vec![Vec::new(); ranges]),
+        }
+    }
+
+    /// What packing reads, copied so that a loop keeps it in registers: stores to the lists
+    /// could otherwise, to the compiler, change the layout.
+    fn packer(&self) -> Packer<'_> {
+        Packer {
+            fields: self.fields,
+            ord: &self.ord,
+            place_bits: self.place_bits,
+            ord_bits: self.ord_bits,
+        }
+    }
+
+    /// [`Packer::pack`].
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
-    pub(crate) fn pack(
+    fn pack<R: Record>(
         &self,
         client: u32,
         element: u16,
@@ -85,26 +436,15 @@ impl Layout {
         q: u32,
         row: u32,
         scale: u8,
-    ) -> Option<(usize, u128)> {
-        let ord = *self.ord.get(usize::from(element))?;
-        if ord == u16::MAX || date >= 1 << 24 {
-            return None;
-        }
-        let place = client & ((1 << self.place_bits) - 1);
-        let key = (place << self.ord_bits) | u32::from(ord);
-        let r = (u128::from(key) << 112)
-            | (u128::from(date) << 88)
-            | (u128::from(rank) << 72)
-            | (u128::from(q) << 40)
-            | (u128::from(row) << 8)
-            | u128::from(scale);
-        Some(((client >> self.place_bits) as usize, r))
+    ) -> Option<(usize, R)> {
+        self.packer()
+            .pack(client, element, date, rank, q, row, scale)
     }
 
     /// The client and element of a record in range `range`.
     #[inline(always)]
-    fn whose(&self, range: usize, r: u128) -> (u32, u16) {
-        let k = key(r);
+    fn whose<R: Record>(&self, range: usize, r: R) -> (u32, u16) {
+        let k = self.fields.key(r);
         let place = k >> self.ord_bits;
         let ord = k & ((1 << self.ord_bits) - 1);
         let element = self.elements.get(ord).copied().unwrap_or(u16::MAX);
@@ -113,16 +453,38 @@ impl Layout {
 
     /// Rows `rows` of `columns` whose plans price them by tiers or caps in scaled integers
     /// (by `simple`; `rank`: the providers' ranks), packed into `fast` (by range of clients);
-    /// the others listed in `rest`, for the checked paths. A function of its own, so that the
-    /// loop's figures stay in registers.
-    #[inline(never)]
+    /// the others listed in `rest`, for the checked paths.
     pub(crate) fn pack_rows(
         &self,
         simple: &Simple,
         rank: &[u16],
         columns: &Columns,
         rows: &[u32],
-        fast: &mut [Vec<u128>],
+        fast: &mut Lists,
+        rest: &mut Vec<u32>,
+    ) {
+        match fast {
+            Lists::Narrow(lists) if !self.fields.wide => {
+                self.pack_into(simple, rank, columns, rows, lists, rest);
+            }
+            Lists::Wide(lists) if self.fields.wide => {
+                self.pack_into(simple, rank, columns, rows, lists, rest);
+            }
+            // Not reached: the lists are made by the layout.
+            _ => rest.extend_from_slice(rows),
+        }
+    }
+
+    /// [`Layout::pack_rows`] into lists of records `R`. A function of its own, so that the
+    /// loop's figures stay in registers.
+    #[inline(never)]
+    fn pack_into<R: Record>(
+        &self,
+        simple: &Simple,
+        rank: &[u16],
+        columns: &Columns,
+        rows: &[u32],
+        fast: &mut [Vec<R>],
         rest: &mut Vec<u32>,
     ) {
         // One block for every provider and date: the element decides.
@@ -133,6 +495,7 @@ impl Layout {
             .min(c.date.len().min(c.client.len()).min(c.scale.len()));
         let (quantity, provider, element) = (&c.quantity[..n], &c.provider[..n], &c.element[..n]);
         let (date, client, scale) = (&c.date[..n], &c.client[..n], &c.scale[..n]);
+        let packer = self.packer();
         for &i in rows {
             let row = i as usize;
             let packed = || {
@@ -151,7 +514,7 @@ impl Layout {
                 }
                 let (client, scale) = (client[row], scale[row]);
                 let q = u32::try_from(q).ok()?;
-                self.pack(client, element, date, rank, q, i, scale)
+                packer.pack(client, element, date, rank, q, i, scale)
             };
             match packed().and_then(|(range, rec)| Some((fast.get_mut(range)?, rec))) {
                 Some((list, rec)) => list.push(rec),
@@ -166,43 +529,66 @@ impl Layout {
         &self,
         simple: &Simple,
         rank: &[u16],
-        fast: &[Vec<Vec<u128>>],
+        fast: &[Lists],
         out: &mut Vec<SRow>,
     ) {
-        let unrank = unrank(rank);
-        for lists in fast {
+        fn each<R: Record>(
+            layout: &Layout,
+            simple: &Simple,
+            unrank: &[u16],
+            lists: &[Vec<R>],
+            out: &mut Vec<SRow>,
+        ) {
             for (range, list) in lists.iter().enumerate() {
                 for &r in list {
-                    let (client, element) = self.whose(range, r);
-                    out.push(srow(simple, &unrank, client, element, r));
+                    let (client, element) = layout.whose(range, r);
+                    out.push(srow(layout, simple, unrank, client, element, r));
                 }
+            }
+        }
+        let unrank = unrank(rank);
+        for lists in fast {
+            match lists {
+                Lists::Narrow(l) => each(self, simple, &unrank, l, out),
+                Lists::Wide(l) => each(self, simple, &unrank, l, out),
             }
         }
     }
 }
 
-/// The group key of a record.
-#[inline(always)]
-fn key(r: u128) -> usize {
-    (r >> 112) as usize
+/// See [`Layout::packer`].
+#[derive(Debug, Clone, Copy)]
+struct Packer<'l> {
+    fields: Fields,
+    ord: &'l [u16],
+    place_bits: u32,
+    ord_bits: u32,
 }
 
-/// The group key and year of a record: a new group of lines starts where it changes.
-#[inline(always)]
-fn group_year(r: u128) -> u32 {
-    (r >> 97) as u32
-}
-
-/// The date, provider rank, quantity, row and decimals of a record.
-#[inline(always)]
-fn unpack(r: u128) -> (u32, u16, u32, u32, u8) {
-    (
-        (r >> 88) as u32 & 0xff_ffff,
-        (r >> 72) as u16,
-        (r >> 40) as u32,
-        (r >> 8) as u32,
-        r as u8,
-    )
+impl Packer<'_> {
+    /// The range of a row and its record; `None` when the element is not one of the layout's
+    /// or a figure does not fit its field.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn pack<R: Record>(
+        &self,
+        client: u32,
+        element: u16,
+        date: u32,
+        rank: u16,
+        q: u32,
+        row: u32,
+        scale: u8,
+    ) -> Option<(usize, R)> {
+        let ord = *self.ord.get(usize::from(element))?;
+        if ord == u16::MAX {
+            return None;
+        }
+        let place = client & ((1 << self.place_bits) - 1);
+        let key = (place << self.ord_bits) | u32::from(ord);
+        let r = self.fields.pack(key, date, rank, q, row, scale)?;
+        Some(((client >> self.place_bits) as usize, r))
+    }
 }
 
 /// The provider of each rank.
@@ -218,8 +604,15 @@ fn unrank(rank: &[u16]) -> Vec<u16> {
 
 /// A record as a general stateful row.
 #[inline]
-fn srow(simple: &Simple, unrank: &[u16], client: u32, element: u16, r: u128) -> SRow {
-    let (date, rank, q, row, scale) = unpack(r);
+fn srow<R: Record>(
+    layout: &Layout,
+    simple: &Simple,
+    unrank: &[u16],
+    client: u32,
+    element: u16,
+    r: R,
+) -> SRow {
+    let (date, rank, q, row, scale) = layout.fields.unpack(r);
     let provider = unrank.get(usize::from(rank)).copied().unwrap_or(0);
     SRow {
         key: SRow::key_of(element, date, rank),
@@ -473,7 +866,7 @@ struct Out {
 }
 
 /// What every thread of pass 2 reads.
-struct Pass2<'s, 'a> {
+struct Pass2<'s, 'a, R> {
     shared: &'s Shared<'a>,
     simple: &'s Simple,
     layout: &'s Layout,
@@ -481,7 +874,7 @@ struct Pass2<'s, 'a> {
     unrank: Vec<u16>,
     /// By plan: the decimals the yearly cap is written with, when the plan has one.
     cap_scale: Vec<Option<u32>>,
-    fast: &'s [Vec<Vec<u128>>],
+    fast: &'s [&'s [Vec<R>]],
     /// By element's place in the layout: how its records are valued.
     kinds: Vec<Kind>,
     /// By element's place, when every element is of [`Kind::Tiers`] or [`Kind::Cap`] within
@@ -501,10 +894,34 @@ pub(crate) fn value_fast(
     layout: &Layout,
     ids: &Ids,
     rank: &[u16],
-    fast: &[Vec<Vec<u128>>],
+    fast: &[Lists],
     threads: usize,
     part: &mut Part,
 ) {
+    match layout.fields.wide {
+        false => value_lists::<u64>(shared, simple, layout, ids, rank, fast, threads, part),
+        true => value_lists::<u128>(shared, simple, layout, ids, rank, fast, threads, part),
+    }
+}
+
+/// [`value_fast`] for records `R`.
+#[allow(clippy::too_many_arguments)]
+fn value_lists<R: Record>(
+    shared: &Shared<'_>,
+    simple: &Simple,
+    layout: &Layout,
+    ids: &Ids,
+    rank: &[u16],
+    fast: &[Lists],
+    threads: usize,
+    part: &mut Part,
+) {
+    let Some(fast) = fast.iter().map(R::lists).collect::<Option<Vec<_>>>() else {
+        // Not reached: the lists are made by the layout.
+        part.overflow = true;
+        return;
+    };
+    let fast = &fast[..];
     let ranges = layout.ranges(ids.clients.len());
     let sizes: Vec<usize> = (0..ranges)
         .map(|r| fast.iter().map(|f| f.get(r).map_or(0, Vec::len)).sum())
@@ -614,7 +1031,7 @@ pub(crate) fn value_fast(
     };
 }
 
-impl<'s> Pass2<'s, '_> {
+impl<'s, R: Record> Pass2<'s, '_, R> {
     /// The clients of `ranges`, whose sums are `accs` (from client `first` on).
     fn value_ranges(&self, ranges: std::ops::Range<usize>, first: usize, accs: &mut [Acc]) -> Out {
         let layout = self.layout;
@@ -622,21 +1039,22 @@ impl<'s> Pass2<'s, '_> {
             overs: Vec::new(),
             slow: Part::default(),
         };
-        let mut scratch: Vec<u128> = Vec::new();
-        let mut sorted: Vec<u128> = Vec::new();
+        let fields = self.layout.fields;
+        let mut scratch: Vec<R> = Vec::new();
+        let mut sorted: Vec<R> = Vec::new();
         let mut spare: Vec<u64> = Vec::new();
         let per_client = 1usize << layout.ord_bits;
         let clients = 1usize << layout.place_bits;
         // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
         let mut next = vec![0usize; per_client * clients + 1];
         for range in ranges {
-            let list = |lists: &'s [Vec<u128>]| lists.get(range).map_or(&[][..], Vec::as_slice);
+            let list = |lists: &'s [Vec<R>]| lists.get(range).map_or(&[][..], Vec::as_slice);
             // One part's list is read where it is; several are put together first.
-            let records: &[u128] = match self.fast {
+            let records: &[R] = match self.fast {
                 [one] => list(one),
                 parts => {
                     scratch.clear();
-                    for lists in parts {
+                    for &lists in parts {
                         scratch.extend_from_slice(list(lists));
                     }
                     &scratch
@@ -648,7 +1066,7 @@ impl<'s> Pass2<'s, '_> {
             // A counting sort by group: clients in order, each client's elements in order.
             next.fill(0);
             for &r in records {
-                next[key(r) + 1] += 1;
+                next[fields.key(r) + 1] += 1;
             }
             let mut long = false;
             for k in 1..next.len() {
@@ -656,9 +1074,9 @@ impl<'s> Pass2<'s, '_> {
                 next[k] += next[k - 1];
             }
             sorted.clear();
-            sorted.resize(records.len(), 0);
+            sorted.resize(records.len(), R::default());
             for &r in records {
-                let at = &mut next[key(r)];
+                let at = &mut next[fields.key(r)];
                 sorted[*at] = r;
                 *at += 1;
             }
@@ -673,7 +1091,7 @@ impl<'s> Pass2<'s, '_> {
             // another, and `next` says where each ends.
             let mut lo = 0usize;
             while lo < sorted.len() {
-                let place = key(sorted[lo]) >> layout.ord_bits;
+                let place = fields.key(sorted[lo]) >> layout.ord_bits;
                 let ends = &next[place * per_client..(place + 1) * per_client];
                 let hi = ends[per_client - 1].clamp(lo + 1, sorted.len());
                 let client = (range << layout.place_bits) + place;
@@ -705,7 +1123,7 @@ impl<'s> Pass2<'s, '_> {
     fn value_two(
         &self,
         range: usize,
-        recs: &[u128],
+        recs: &[R],
         (ends, per_client): (&[usize], usize),
         two: &Twos,
         first: usize,
@@ -716,6 +1134,7 @@ impl<'s> Pass2<'s, '_> {
         const HALF: i64 = 500_000;
         const CENT: i64 = 1_000_000;
         let layout = self.layout;
+        let fields = layout.fields;
         let ord_mask = (1usize << layout.ord_bits) - 1;
         // One place more than the rows: the last row writes one beyond the last kept.
         if spare.len() <= recs.len() {
@@ -724,7 +1143,7 @@ impl<'s> Pass2<'s, '_> {
         let mut kept = 0usize;
         let mut lo = 0usize;
         while let Some(&head) = recs.get(lo) {
-            let place = key(head) >> layout.ord_bits;
+            let place = fields.key(head) >> layout.ord_bits;
             // The client's records end where its last group does.
             let hi = ends
                 .get((place + 1) * per_client - 1)
@@ -735,11 +1154,11 @@ impl<'s> Pass2<'s, '_> {
             // The group and year, and the quantity so far.
             let (mut group, mut so_far) = (u32::MAX, 0i64);
             for (at, &r) in (lo as u64..).zip(recs.get(lo..hi).unwrap_or_default()) {
-                let same = group_year(r) == group;
-                group = group_year(r);
+                let same = fields.group_year(r) == group;
+                group = fields.group_year(r);
                 so_far = pick(same, so_far, 0);
-                let p = &two[(key(r) & ord_mask) as u8 as usize];
-                let q = i64::from((r >> 40) as u32);
+                let p = &two[(fields.key(r) & ord_mask) as u8 as usize];
+                let q = i64::from(fields.quantity(r));
                 // Wrapping operations only so that a client too long for this pass (set
                 // aside below) cannot panic here: none wraps for the others.
                 let end = so_far.wrapping_add(q);
@@ -799,16 +1218,16 @@ impl<'s> Pass2<'s, '_> {
             let Some(&r) = recs.get(at) else {
                 continue;
             };
-            let p = &two[(key(r) & ord_mask) as u8 as usize];
-            let (row, scale) = ((r >> 8) as u32, r as u8);
+            let p = &two[(fields.key(r) & ord_mask) as u8 as usize];
+            let (row, scale) = (fields.row(r), fields.scale(r));
             let partial = packed >> 63 == 1;
             // In part: the larger of the decimals of the row, the cap and the year so far
             // (the rows before it in its group: one row a group and year is in part).
             let scale = match partial {
                 true => (recs.get(..at).unwrap_or_default().iter())
                     .rev()
-                    .take_while(|&&b| group_year(b) == group_year(r))
-                    .fold(scale.max(p.cap_scale as u8), |m, &b| m.max(b as u8)),
+                    .take_while(|&&b| fields.group_year(b) == fields.group_year(r))
+                    .fold(scale.max(p.cap_scale as u8), |m, &b| m.max(fields.scale(b))),
                 false => scale,
             };
             out.overs.push(Over {
@@ -823,12 +1242,12 @@ impl<'s> Pass2<'s, '_> {
     }
 
     /// One client's records through the decimal path, added to its sums `acc`.
-    fn value_decimal(&self, client: u32, recs: &[u128], acc: &mut Acc, out: &mut Out) {
+    fn value_decimal(&self, client: u32, recs: &[R], acc: &mut Acc, out: &mut Out) {
         let layout = self.layout;
         let range = client as usize >> layout.place_bits;
         let rows = recs.iter().map(|&r| {
             let (_, element) = layout.whose(range, r);
-            srow(self.simple, &self.unrank, client, element, r)
+            srow(layout, self.simple, &self.unrank, client, element, r)
         });
         let mut one = Part::with_clients(1);
         self.shared
@@ -847,7 +1266,7 @@ impl<'s> Pass2<'s, '_> {
     fn value_client(
         &self,
         client: u32,
-        recs: &mut [u128],
+        recs: &mut [R],
         lo: usize,
         ends: &[usize],
         acc: &mut Acc,
@@ -860,7 +1279,8 @@ impl<'s> Pass2<'s, '_> {
         let ord_mask = ends.len() - 1;
         // Group by group (one element each), only those with records.
         while start < recs.len() {
-            let ord = key(recs[start]) & ord_mask;
+            let fields = &self.layout.fields;
+            let ord = fields.key(recs[start]) & ord_mask;
             let end = ends[ord].saturating_sub(lo).clamp(start + 1, recs.len());
             let group = &mut recs[start..end];
             if group.len() > 1 {
@@ -878,6 +1298,7 @@ impl<'s> Pass2<'s, '_> {
                         cap,
                         cap_scale,
                     } => value_capped(
+                        fields,
                         group,
                         (plan, element, unit),
                         price,
@@ -886,7 +1307,7 @@ impl<'s> Pass2<'s, '_> {
                         overs,
                     ),
                     Kind::Tiers { upper, low, high } => {
-                        value_tiers(group, unit, upper, low, high, sums)
+                        value_tiers(fields, group, unit, upper, low, high, sums)
                     }
                 }
                 .is_some();
@@ -906,7 +1327,7 @@ impl<'s> Pass2<'s, '_> {
     fn value_group(
         &self,
         element: u16,
-        group: &[u128],
+        group: &[R],
         sums: &mut Acc,
         overs: &mut Vec<Over>,
     ) -> Option<()> {
@@ -914,7 +1335,7 @@ impl<'s> Pass2<'s, '_> {
         let plans = &self.shared.plans.plans;
         let (mut year, mut so_far, mut so_far_scale) = (u32::MAX, 0i64, 0u32);
         for &r in group {
-            let (date, rank, q, row, scale) = unpack(r);
+            let (date, rank, q, row, scale) = self.layout.fields.unpack(r);
             let provider = self.unrank.get(usize::from(rank)).copied().unwrap_or(0);
             let id = self.simple.stateful_plan(provider, element, date);
             let plan = plans.get(id as usize)?;
@@ -987,8 +1408,9 @@ fn within_cap(
 /// [`Pass2::value_group`] for a group of [`Kind::Cap`]: plan `plan` of `element`, whose lines
 /// are in unit `unit`; the cap with [`QS`] decimals and the decimals it is written with.
 #[inline(always)]
-fn value_capped(
-    group: &[u128],
+fn value_capped<R: Record>(
+    fields: &Fields,
+    group: &[R],
     (plan, element, unit): (u32, u16, u8),
     price: i64,
     (cap, cap_scale): (i64, u32),
@@ -997,7 +1419,7 @@ fn value_capped(
 ) -> Option<()> {
     let (mut year, mut so_far, mut so_far_scale) = (u32::MAX, 0i64, 0u32);
     for &r in group {
-        let (date, _, q, row, scale) = unpack(r);
+        let (date, _, q, row, scale) = fields.unpack(r);
         if year_of(date) != year {
             (year, so_far, so_far_scale) = (year_of(date), 0, 0);
         }
@@ -1025,8 +1447,9 @@ fn value_capped(
 
 /// [`Pass2::value_group`] for a group of [`Kind::Tiers`], whose lines are in unit `unit`.
 #[inline(always)]
-fn value_tiers(
-    group: &[u128],
+fn value_tiers<R: Record>(
+    fields: &Fields,
+    group: &[R],
     unit: u8,
     upper: i64,
     low: i64,
@@ -1035,7 +1458,7 @@ fn value_tiers(
 ) -> Option<()> {
     let (mut year, mut so_far) = (u32::MAX, 0i64);
     for &r in group {
-        let (date, _, q, _, _) = unpack(r);
+        let (date, _, q, _, _) = fields.unpack(r);
         if year_of(date) != year {
             (year, so_far) = (year_of(date), 0);
         }
@@ -1060,7 +1483,7 @@ fn value_tiers(
 /// Whether a record goes before the one ahead of it is a coin toss to the processor, so
 /// each record and the one ahead are put in order without a branch; only a record that
 /// goes back further (rare: groups are short) takes the loop.
-fn sort_groups(v: &mut [u128], ends: &[usize], long: bool) {
+fn sort_groups<R: Record>(v: &mut [R], ends: &[usize], long: bool) {
     if long {
         let mut start = 0usize;
         for &end in ends {
@@ -1099,7 +1522,7 @@ fn sort_groups(v: &mut [u128], ends: &[usize], long: bool) {
 /// Sorts a group's records: by insertion when few (the usual case), else by the standard
 /// sort.
 #[inline]
-fn sort_small(v: &mut [u128]) {
+fn sort_small<R: Record>(v: &mut [R]) {
     if v.len() > 48 {
         v.sort_unstable();
         return;
@@ -1138,39 +1561,131 @@ mod tests {
         }
     }
 
+    /// Columns of 10 rows, 10 providers, dates in 2024 and 2025, quantities up to 4.00
+    /// written with 1 or 2 decimals.
+    const EXTENT: Extent = Extent {
+        rows: 10,
+        providers: 10,
+        dates: (2024 << 9 | 1 << 5 | 1, 2025 << 9 | 12 << 5 | 31),
+        quantity: 40_000,
+        scales: (1, 2),
+    };
+
     #[test]
     fn a_groups_order_is_date_rank_quantity_row() {
         // The general path orders a client's stateful rows of an element by date, provider,
-        // quantity, then row; the decimals written never decide.
-        let layout = Layout::new(&[false, true, false, true]);
-        let rec = |date, rank, q, row, scale| {
-            layout
-                .pack(6, 3, date, rank, q, row, scale)
-                .map(|(_, r)| r)
-                .unwrap()
+        // quantity, then row; the decimals written never decide. Both widths.
+        for wide in [true, false] {
+            let layout = Layout::new(&[false, true, false, true], &EXTENT, wide);
+            assert_eq!(layout.fields.wide, wide);
+            let d = |month: u32, day: u32| 2024 << 9 | month << 5 | day;
+            // A record of either width, as 128 bits (a narrow one keeps its order and bits).
+            let pack = |client, element, date, rank, q, row, scale| match wide {
+                true => layout.pack::<u128>(client, element, date, rank, q, row, scale),
+                false => layout
+                    .pack::<u64>(client, element, date, rank, q, row, scale)
+                    .map(|(range, r)| (range, u128::from(r))),
+            };
+            let rec = |date, rank, q, row, scale| pack(6, 3, date, rank, q, row, scale).unwrap().1;
+            let a = rec(d(3, 5), 9, 100, 7, 2);
+            assert!(rec(d(3, 4), 9, 40_000, 9, 1) < a);
+            assert!(rec(d(2, 28), 9, 40_000, 9, 1) < a);
+            assert!(rec(d(3, 5), 8, 40_000, 9, 1) < a);
+            assert!(rec(d(3, 5), 9, 0, 9, 1) < a);
+            assert!(rec(d(3, 5), 9, 100, 6, 2) < a);
+            assert_eq!(layout.fields.unpack(a), (d(3, 5), 9, 100, 7, 2));
+            // A group and year changes with the year, not with the day.
+            let fields = layout.fields;
+            let next_year = rec(2025 << 9 | 1 << 5 | 1, 0, 100, 0, 2);
+            assert_eq!(
+                fields.group_year(rec(d(1, 1), 0, 100, 0, 2)),
+                fields.group_year(a)
+            );
+            assert_ne!(fields.group_year(next_year), fields.group_year(a));
+            // Client 6 is the first of range 3 (two clients a range in tests); element 3 is
+            // the second stateful one.
+            let range = pack(6, 3, d(3, 5), 9, 100, 7, 2).map(|(g, _)| g);
+            assert_eq!(range, Some(3));
+            assert_eq!(layout.whose(3, a), (6, 3));
+            let b = pack(7, 1, d(3, 5), 9, 100, 7, 2).unwrap().1;
+            assert_eq!(layout.whose(3, b), (7, 1));
+            // Elements that are never stateful are not packed.
+            assert_eq!(pack(6, 2, d(3, 5), 9, 100, 7, 2), None);
+            assert_eq!(pack(6, 9, d(3, 5), 9, 100, 7, 2), None);
+            // Nor, in 128 bits, dates beyond 24 bits.
+            if wide {
+                assert_eq!(pack(6, 3, 1 << 24, 9, 100, 7, 2), None);
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_records_take_only_the_bits_the_columns_need() {
+        // 10 rows (4 bits), 10 providers (4), two years of dates (10), quantities up to 400
+        // hundredths (9) and 1 or 2 decimals (1): with a key of 13 bits, 41 in all.
+        let f = Fields::narrow(13, &EXTENT).unwrap();
+        assert_eq!((f.scale, f.row, f.quantity, f.rank), (0, 1, 5, 14));
+        assert_eq!((f.date, f.year, f.key), (18, 27, 28));
+        assert_eq!((f.unit, f.date_base), (100, 2024 << 9));
+        // The benchmark's columns: 59 bits (see [`Fields`]).
+        let bench = Extent {
+            rows: 10_000_000,
+            dates: (2024 << 9 | 1 << 5 | 1, 2024 << 9 | 12 << 5 | 28),
+            scales: (2, 2),
+            ..EXTENT
         };
-        let a = rec(5, 9, 100, 7, 4);
-        assert!(rec(4, 99, 999, 9, 0) < a);
-        assert!(rec(5, 8, 999, 9, 0) < a);
-        assert!(rec(5, 9, 99, 9, 0) < a);
-        assert!(rec(5, 9, 100, 6, 28) < a);
-        assert_eq!(unpack(a), (5, 9, 100, 7, 4));
-        // Client 6 is the first of range 3 (two clients a range in tests); element 3 is the
-        // second stateful one.
-        assert_eq!(layout.pack(6, 3, 5, 9, 100, 7, 4).map(|(g, _)| g), Some(3));
-        assert_eq!(layout.whose(3, a), (6, 3));
+        assert_eq!(Fields::narrow(13, &bench).map(|f| f.key + 13), Some(59));
+        // Figures beyond the fields do not fit: a quantity that is not a whole number of
+        // hundredths, or beyond 5.11 (9 bits); a date before 2024 or after 2025; rank 16;
+        // row 16; decimals other than 1 or 2 (1 bit from 1).
+        let day = 2024 << 9 | 1 << 5 | 1;
+        let most = f.pack::<u64>(1, day, 15, 51_100, 15, 2);
+        assert_eq!(most.map(|r| f.unpack(r)), Some((day, 15, 51_100, 15, 2)));
+        // As `pack` writes them.
+        let fits = |date: u32, rank: u64, q: u64, row: u64, scale: u8| {
+            f.fits(
+                u64::from(date.wrapping_sub(f.date_base)),
+                rank,
+                q.wrapping_mul(f.unit_inverse).rotate_right(f.unit_twos),
+                row,
+                u64::from(scale.wrapping_sub(f.scale_base)),
+            )
+        };
+        assert!(fits(day, 15, 51_100, 15, 2));
+        for (date, rank, q, row, scale) in [
+            (day, 9, 40_001, 9, 1),
+            (day, 9, 150, 9, 1),
+            (day, 9, 51_200, 9, 1),
+            (2023 << 9 | 12 << 5 | 31, 9, 100, 9, 1),
+            (2026 << 9 | 1 << 5 | 1, 9, 100, 9, 1),
+            (day, 16, 100, 9, 1),
+            (day, 9, 100, 16, 1),
+            (day, 9, 100, 9, 3),
+            (day, 9, 100, 9, 0),
+        ] {
+            assert!(
+                !fits(date, rank, q, row, scale),
+                "{date} {rank} {q} {row} {scale}"
+            );
+        }
+        // Quantities with four decimals: a unit of one, and 4.0000 takes 16 bits.
+        let fine = Extent {
+            scales: (0, 4),
+            ..EXTENT
+        };
+        let f = Fields::narrow(13, &fine).unwrap();
+        assert_eq!((f.unit, f.rank - f.quantity), (1, 16));
         assert_eq!(
-            layout.whose(3, layout.pack(7, 1, 5, 9, 1, 7, 4).unwrap().1),
-            (7, 1)
+            f.pack::<u64>(1, day, 0, 12_345, 0, 4)
+                .map(|r| f.quantity(r)),
+            Some(12_345)
         );
-        // Elements that are never stateful, and dates beyond 24 bits, are not packed.
-        assert_eq!(layout.pack(6, 2, 5, 9, 100, 7, 4), None);
-        assert_eq!(layout.pack(6, 9, 5, 9, 100, 7, 4), None);
-        assert_eq!(layout.pack(6, 3, 1 << 24, 9, 100, 7, 4), None);
-        let max = layout
-            .pack(u32::MAX, 3, 0xff_ffff, u16::MAX, u32::MAX, u32::MAX, 28)
-            .unwrap();
-        assert_eq!(unpack(max.1), (0xff_ffff, u16::MAX, u32::MAX, u32::MAX, 28));
-        assert_eq!(layout.whose(max.0, max.1), (u32::MAX, 3));
+        // Too many figures for 64 bits: the wide layout.
+        let many = Extent {
+            rows: 1 << 32,
+            ..fine
+        };
+        assert!(Fields::narrow(13, &many).is_none());
+        assert!(Layout::new(&[true], &many, false).fields.wide);
     }
 }

@@ -183,8 +183,15 @@ fn check(deliveries: &[Delivery]) {
     let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
     let cx = context(&catalog, &book);
     for threads in [1, 2, 3] {
-        let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads)).unwrap();
-        assert_same(&fast, &expected);
+        // Pass 2's records in 64 bits where they fit, and in 128 bits.
+        for wide in [false, true] {
+            let options = ColumnarOptions {
+                wide,
+                ..ColumnarOptions::threads(threads)
+            };
+            let fast = value_by_client(&columns, cx, options).unwrap();
+            assert_same(&fast, &expected);
+        }
     }
 }
 
@@ -427,8 +434,14 @@ fn check_one_table(deliveries: &[Delivery], text: &str) {
     let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
     let cx = context(&catalog, &book);
     for threads in [1, 2] {
-        let fast = value_by_client(&columns, cx, ColumnarOptions::threads(threads)).unwrap();
-        assert_same(&fast, &expected);
+        for wide in [false, true] {
+            let options = ColumnarOptions {
+                wide,
+                ..ColumnarOptions::threads(threads)
+            };
+            let fast = value_by_client(&columns, cx, options).unwrap();
+            assert_same(&fast, &expected);
+        }
     }
 }
 
