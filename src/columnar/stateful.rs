@@ -156,8 +156,8 @@ fn bits_below(n: u64) -> u32 {
 /// Narrow (64 bits), only what the columns' figures need (see [`Extent`]): dates from the
 /// first one's year on, quantities in units of their most decimals, decimals from the
 /// fewest on. Ten million rows of one year, ten providers and quantities up to 4.00 with
-/// two decimals take 13 + 9 + 4 + 9 + 24 + 0 = 59 bits. Pass 1 writes half the bytes and
-/// pass 2 sorts and reads half.
+/// two decimals take, with a key of 14 bits, 14 + 9 + 4 + 9 + 24 + 0 = 60 bits. Pass 1
+/// writes half the bytes and pass 2 sorts and reads half.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
     wide: bool,
@@ -220,7 +220,10 @@ impl Fields {
         let (fewest, most) = extent.scales;
         let unit_twos = QS - u32::from(most).min(QS);
         let unit = 10u64.pow(unit_twos);
-        let quantity = u64::try_from(extent.quantity).ok()?;
+        // Larger quantities are never packed (see [`Layout::pack_rows`]).
+        let quantity = u64::try_from(extent.quantity)
+            .ok()?
+            .min(u64::from(u32::MAX));
         let quantity_bits = bits_below(quantity / unit + 1);
         let row_bits = bits_below(extent.rows as u64);
         let scale_bits = bits_below(u64::from(most.checked_sub(fewest)?) + 1);
@@ -422,23 +425,6 @@ impl Layout {
             place_bits: self.place_bits,
             ord_bits: self.ord_bits,
         }
-    }
-
-    /// [`Packer::pack`].
-    #[cfg(test)]
-    #[allow(clippy::too_many_arguments)]
-    fn pack<R: Record>(
-        &self,
-        client: u32,
-        element: u16,
-        date: u32,
-        rank: u16,
-        q: u32,
-        row: u32,
-        scale: u8,
-    ) -> Option<(usize, R)> {
-        self.packer()
-            .pack(client, element, date, rank, q, row, scale)
     }
 
     /// The client and element of a record in range `range`.
@@ -1577,12 +1563,13 @@ mod tests {
         // quantity, then row; the decimals written never decide. Both widths.
         for wide in [true, false] {
             let layout = Layout::new(&[false, true, false, true], &EXTENT, wide);
+            let packer = layout.packer();
             assert_eq!(layout.fields.wide, wide);
             let d = |month: u32, day: u32| 2024 << 9 | month << 5 | day;
             // A record of either width, as 128 bits (a narrow one keeps its order and bits).
             let pack = |client, element, date, rank, q, row, scale| match wide {
-                true => layout.pack::<u128>(client, element, date, rank, q, row, scale),
-                false => layout
+                true => packer.pack::<u128>(client, element, date, rank, q, row, scale),
+                false => packer
                     .pack::<u64>(client, element, date, rank, q, row, scale)
                     .map(|(range, r)| (range, u128::from(r))),
             };
@@ -1679,6 +1666,16 @@ mod tests {
             f.pack::<u64>(1, day, 0, 12_345, 0, 4)
                 .map(|r| f.quantity(r)),
             Some(12_345)
+        );
+        // A quantity of 2³² or more (with four decimals) is never packed: the field need
+        // not hold it, and 42,949,672.95 takes 26 bits in hundredths.
+        let huge = Extent {
+            quantity: i64::MAX,
+            ..EXTENT
+        };
+        assert_eq!(
+            Fields::narrow(13, &huge).map(|f| f.rank - f.quantity),
+            Some(26)
         );
         // Too many figures for 64 bits: the wide layout.
         let many = Extent {
