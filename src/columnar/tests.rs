@@ -1182,7 +1182,9 @@ fn pieces_hand_out_every_row_once() {
 /// Lines whose billed quantity does not fit the scaled integers are summed as decimals, and a
 /// decimal sum of more than 28 digits rounds: such a client's sums are added in row order,
 /// whichever threads took its rows, so every run and every thread count gives the same
-/// figures (and the general path's, which adds line by line in row order).
+/// figures (and the general path's, which adds line by line in row order, when the client
+/// has no lines within the scaled integers: those are added as one sum, after, so a sum
+/// that rounds more than once may differ from the general path's in its last digit).
 #[test]
 fn sums_beyond_the_scaled_integers_add_in_row_order() {
     // Alone, the first plus the second needs 31 digits and rounds; the second plus the
