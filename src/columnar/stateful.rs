@@ -33,7 +33,8 @@ pub(crate) trait Record:
 {
     /// The bits from `shift` on, the lowest 64 of them.
     fn at(self, shift: u32) -> u64;
-    /// A record of figures that fit their fields in `f` (of this width).
+    /// A record of figures that fit their fields in `f` (of this width); `q`, the quantity
+    /// with [`QS`] decimals, is a whole number of `f`'s units.
     fn assemble(f: &Fields, key: u64, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> Self;
     /// The lists of this width in `lists`.
     fn lists(lists: &Lists) -> Option<&[Vec<Self>]>;
@@ -41,13 +42,18 @@ pub(crate) trait Record:
 
 impl Record for u64 {
     #[inline(always)]
+    /// Each figure times the power of two where its field starts, rather than shifted: a
+    /// shift by a count known only at run time first moves the count into one register,
+    /// and six of them a row cost the packing more than multiplications. The quantity's
+    /// factor divides it by the unit too (see [`Fields::times`]); the decimals start at 0.
     fn assemble(f: &Fields, key: u64, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> Self {
-        key.wrapping_shl(f.key)
-            | date.wrapping_shl(f.date)
-            | rank.wrapping_shl(f.rank)
-            | q.wrapping_shl(f.quantity)
-            | row.wrapping_shl(f.row)
-            | scale.wrapping_shl(f.scale)
+        let t = &f.times;
+        key.wrapping_mul(t.key)
+            | date.wrapping_mul(t.date)
+            | rank.wrapping_mul(t.rank)
+            | q.wrapping_mul(t.quantity)
+            | row.wrapping_mul(t.row)
+            | scale
     }
     #[inline(always)]
     fn at(self, shift: u32) -> u64 {
@@ -63,7 +69,8 @@ impl Record for u64 {
 
 impl Record for u128 {
     #[inline(always)]
-    /// With the shifts of [`Fields::wide`], which every wide record has, as constants.
+    /// With the shifts of [`Fields::wide`], which every wide record has, as constants (its
+    /// unit is 1).
     fn assemble(_: &Fields, key: u64, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> Self {
         u128::from(key) << 112
             | u128::from(date) << 88
@@ -183,6 +190,23 @@ pub(crate) struct Fields {
     scale_mask: u64,
     /// The decimals that are 0 in a record.
     scale_base: u8,
+    /// What [`Record::assemble`] multiplies the figures by, for narrow records.
+    times: Times,
+}
+
+/// The factors of narrow records' figures: 2^(where the field starts), and for the quantity
+/// the unit's inverse too.
+///
+/// A quantity `q` that is a whole number of units 10^k (k = `unit_twos`) divides by 5^k
+/// exactly, so `q` times the inverse of 5^k (mod 2⁶⁴) is q / 5^k, still a multiple of 2^k;
+/// its field value q / 10^k, put at bit s (at least k), is then q / 5^k times 2^(s − k).
+#[derive(Debug, Clone, Copy, Default)]
+struct Times {
+    key: u64,
+    date: u64,
+    rank: u64,
+    quantity: u64,
+    row: u64,
 }
 
 impl Fields {
@@ -207,6 +231,7 @@ impl Fields {
             scale: 0,
             scale_mask: u64::from(u8::MAX),
             scale_base: 0,
+            times: Times::default(),
         }
     }
 
@@ -225,7 +250,9 @@ impl Fields {
             .ok()?
             .min(u64::from(u32::MAX));
         let quantity_bits = bits_below(quantity / unit + 1);
-        let row_bits = bits_below(extent.rows as u64);
+        // At least the unit's twos, so that the quantity's field starts beyond them (see
+        // [`Times`]).
+        let row_bits = bits_below(extent.rows as u64).max(unit_twos);
         let scale_bits = bits_below(u64::from(most.checked_sub(fewest)?) + 1);
         let row = scale_bits;
         let quantity_at = row + row_bits;
@@ -244,6 +271,13 @@ impl Fields {
                 unit_inverse.wrapping_mul(2u64.wrapping_sub(five.wrapping_mul(unit_inverse)));
         }
         let mask = |bits: u32| (1u64 << bits) - 1;
+        let times = Times {
+            key: 1 << key,
+            date: 1 << date,
+            rank: 1 << rank,
+            quantity: unit_inverse << (quantity_at - unit_twos),
+            row: 1 << row,
+        };
         Some(Self {
             wide: false,
             key,
@@ -263,6 +297,7 @@ impl Fields {
             scale: 0,
             scale_mask: mask(scale_bits),
             scale_base: fewest,
+            times,
         })
     }
 
@@ -285,12 +320,7 @@ impl Fields {
         scale: u8,
     ) -> Option<R> {
         let date = u64::from(date.wrapping_sub(self.date_base));
-        let rank = u64::from(rank);
-        // Divided by the unit exactly (and far beyond the mask if it did not divide).
-        let q = u64::from(q)
-            .wrapping_mul(self.unit_inverse)
-            .rotate_right(self.unit_twos);
-        let row = u64::from(row);
+        let (rank, q, row) = (u64::from(rank), u64::from(q), u64::from(row));
         let scale = u64::from(scale.wrapping_sub(self.scale_base));
         if self.wide && date > self.date_mask {
             return None;
@@ -302,8 +332,12 @@ impl Fields {
         Some(R::assemble(self, u64::from(key), date, rank, q, row, scale))
     }
 
-    /// Whether figures as [`Fields::pack`] writes them fit their fields.
+    /// Whether figures as [`Fields::pack`] takes them fit their fields (`q` divided by the
+    /// unit exactly, else far beyond the mask).
     fn fits(&self, date: u64, rank: u64, q: u64, row: u64, scale: u64) -> bool {
+        let q = q
+            .wrapping_mul(self.unit_inverse)
+            .rotate_right(self.unit_twos);
         let beyond = (date & !self.date_mask)
             | (rank & !self.rank_mask)
             | (q & !self.quantity_mask)
@@ -1628,12 +1662,12 @@ mod tests {
         let day = 2024 << 9 | 1 << 5 | 1;
         let most = f.pack::<u64>(1, day, 15, 51_100, 15, 2);
         assert_eq!(most.map(|r| f.unpack(r)), Some((day, 15, 51_100, 15, 2)));
-        // As `pack` writes them.
+        // As `pack` takes them.
         let fits = |date: u32, rank: u64, q: u64, row: u64, scale: u8| {
             f.fits(
                 u64::from(date.wrapping_sub(f.date_base)),
                 rank,
-                q.wrapping_mul(f.unit_inverse).rotate_right(f.unit_twos),
+                q,
                 row,
                 u64::from(scale.wrapping_sub(f.scale_base)),
             )
