@@ -1091,23 +1091,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             if records.is_empty() {
                 continue;
             }
-            // A counting sort by group: clients in order, each client's elements in order.
-            next.fill(0);
-            for &r in records {
-                next[fields.key(r) + 1] += 1;
-            }
-            let mut long = false;
-            for k in 1..next.len() {
-                long |= next[k] > SMALL_GROUP;
-                next[k] += next[k - 1];
-            }
-            sorted.clear();
-            sorted.resize(records.len(), R::default());
-            for &r in records {
-                let at = &mut next[fields.key(r)];
-                sorted[*at] = r;
-                *at += 1;
-            }
+            let long = group_by_key(&fields, records, &mut next, &mut sorted);
             // The pass for the usual shapes notes a rejection's record by its index in 31 bits.
             if let Some(two) = self.two.as_ref().filter(|_| sorted.len() < 1 << 31) {
                 sort_groups(&mut sorted, &next, long);
@@ -1147,7 +1131,11 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
     /// can leave the range while a client has fewer than [`TWO_ROWS`] rows (each row's
     /// cents below 2⁴³, its quantity below 2³²); a client with more goes through the
     /// decimal path.
+    ///
+    /// Not inlined, nor are the grouping and ordering before it: inlined into the loop over
+    /// the ranges, their loops' figures were pushed out of the registers.
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn value_two(
         &self,
         range: usize,
@@ -1507,6 +1495,39 @@ fn value_tiers<R: Record>(
     Some(())
 }
 
+/// A counting sort of `records` by group (clients in order, each client's elements in
+/// order) into `sorted`, after which group `k` ends at `next[k]` (`next` has a place for
+/// every key and one more); true when some group is longer than [`SMALL_GROUP`].
+///
+/// A function of its own, so that its loops keep their figures in registers: inlined
+/// into pass 2's, they read the key's shift and the counters' place back from memory at
+/// every record.
+#[inline(never)]
+fn group_by_key<R: Record>(
+    fields: &Fields,
+    records: &[R],
+    next: &mut [usize],
+    sorted: &mut Vec<R>,
+) -> bool {
+    next.fill(0);
+    for &r in records {
+        next[fields.key(r) + 1] += 1;
+    }
+    let mut long = false;
+    for k in 1..next.len() {
+        long |= next[k] > SMALL_GROUP;
+        next[k] += next[k - 1];
+    }
+    sorted.clear();
+    sorted.resize(records.len(), R::default());
+    for &r in records {
+        let at = &mut next[fields.key(r)];
+        sorted[*at] = r;
+        *at += 1;
+    }
+    long
+}
+
 /// Puts each group of a range's records (`v`, grouped by key; group `k` ends at `ends[k]`)
 /// in order: the groups longer than [`SMALL_GROUP`], if any (`long`), by the standard sort,
 /// then all by one pass of insertion, which a group's smaller key stops at its start.
@@ -1514,6 +1535,7 @@ fn value_tiers<R: Record>(
 /// Whether a record goes before the one ahead of it is a coin toss to the processor, so
 /// each record and the one ahead are put in order without a branch; only a record that
 /// goes back further (rare: groups are short) takes the loop.
+#[inline(never)]
 fn sort_groups<R: Record>(v: &mut [R], ends: &[usize], long: bool) {
     if long {
         let mut start = 0usize;
