@@ -931,6 +931,37 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
     on_threads(pieces, |(lo, piece)| f(lo, piece))
 }
 
+/// Rows `rows` of columns `(element, quantity)` (from row `start` on, at most a chunk)
+/// split by whether each is simple (by `qmax`, the largest simple quantity by element):
+/// the simple ones written to `chosen`, the others to `others`, without a branch (which
+/// way a row goes is a coin toss to the processor); how many of each.
+///
+/// A function of its own, so that its loop keeps its figures in registers; its tables
+/// and lists of fixed sizes let it index them without checks.
+#[inline(never)]
+fn split(
+    qmax: &[u32; 1 << 16],
+    (element, quantity): (&[u16], &[i64]),
+    start: usize,
+    chosen: &mut [u32; CHUNK],
+    others: &mut [u32; CHUNK],
+) -> (usize, usize) {
+    let (mut ns, mut no) = (0usize, 0usize);
+    let n = element.len().min(quantity.len()).min(CHUNK);
+    let (element, quantity) = (&element[..n], &quantity[..n]);
+    for k in 0..n {
+        let (element, q) = (element[k], quantity[k]);
+        let is_simple = (q.wrapping_sub(1) as u64) < u64::from(qmax[usize::from(element)]);
+        let row = (start + k) as u32;
+        // Both below `k`, so below a chunk.
+        chosen[ns % CHUNK] = row;
+        others[no % CHUNK] = row;
+        ns += usize::from(is_simple);
+        no += usize::from(!is_simple);
+    }
+    (ns, no)
+}
+
 /// Provider ranks by id: the general path orders stateful rows by provider id.
 fn ranks(providers: &[ProviderId]) -> Vec<u16> {
     let mut order: Vec<usize> = (0..providers.len()).collect();
@@ -1040,6 +1071,15 @@ fn value_columns(
     let block = simple.as_ref().and_then(Simple::uniform);
     let mixed =
         block.is_some_and(|b| b.iter().any(|s| s.qmax == 0) && b.iter().any(|s| s.qmax > 0));
+    // By element of a mixed block (of every number an element may have): the largest
+    // quantity it takes as simple, for the split.
+    let qmax: Option<Box<[u32; 1 << 16]>> = block.filter(|_| mixed).and_then(|block| {
+        let mut qmax = vec![0u32; 1 << 16];
+        for (q, slot) in qmax.iter_mut().zip(block) {
+            *q = slot.qmax;
+        }
+        qmax.into_boxed_slice().try_into().ok()
+    });
     // By element of the block: its increment (at least 1) and that increment's multiplier
     // for `up_to`.
     let steps: Vec<(u32, u64)> = match block {
@@ -1112,10 +1152,7 @@ fn value_columns(
         let mut others: Vec<u32> = Vec::with_capacity(CHUNK);
         // The others that pass 2 does not take.
         let mut rest: Vec<u32> = Vec::new();
-        let mut chosen: Vec<u32> = match mixed {
-            true => vec![0; CHUNK],
-            false => Vec::new(),
-        };
+        let mut chosen: Box<[u32; CHUNK]> = Box::new([0; CHUNK]);
         // Rows whose others were taken so far, and whether the lists of stateful records
         // have been given their room (see `reserve_lists`).
         let (mut seen, mut sized) = (0usize, false);
@@ -1160,7 +1197,6 @@ fn value_columns(
                             // split without a branch (which way a row goes is a coin toss to the
                             // processor), then the simple ones are added in a loop of their own.
                             let block = simple.uniform().unwrap_or_default();
-                            let (mut ns, mut no) = (0usize, 0usize);
                             // The others go straight to the noted ones when a second reading
                             // takes them.
                             let sink = match takes_others {
@@ -1169,24 +1205,20 @@ fn value_columns(
                             };
                             let base = sink.len();
                             sink.resize(base + CHUNK, 0);
-                            let out = sink.get_mut(base..).unwrap_or_default();
-                            let rows = columns.element[start..end]
-                                .iter()
-                                .zip(&columns.quantity[start..end]);
-                            for (k, (&element, &q)) in rows.enumerate() {
-                                let slot =
-                                    block.get(usize::from(element)).copied().unwrap_or_default();
-                                let is_simple = (q.wrapping_sub(1) as u64) < u64::from(slot.qmax);
-                                let row = (start + k) as u32;
-                                if let (Some(s), Some(o)) = (chosen.get_mut(ns), out.get_mut(no)) {
-                                    (*s, *o) = (row, row);
-                                } else {
-                                    // Not reached: both hold a chunk.
-                                    part.overflow = true;
+                            let out = sink.get_mut(base..).and_then(|s| s.try_into().ok());
+                            let rows =
+                                (&columns.element[start..end], &columns.quantity[start..end]);
+                            let (ns, no) = match (out, &qmax) {
+                                (Some(out), Some(qmax)) => {
+                                    split(qmax, rows, start, &mut chosen, out)
                                 }
-                                ns += usize::from(is_simple);
-                                no += usize::from(!is_simple);
-                            }
+                                _ => {
+                                    // Not reached: the sink has room for a chunk, and the
+                                    // block is mixed.
+                                    part.overflow = true;
+                                    (0, 0)
+                                }
+                            };
                             sink.truncate(base + no);
                             if !takes_others {
                                 marks.push(noted.len());
