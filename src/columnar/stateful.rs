@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::ops::{BitOr, BitXor};
+use std::ops::BitOr;
 
 use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple, MIXED};
 use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
@@ -29,10 +29,8 @@ const KEY_BITS: u32 = 14;
 
 /// A packed record: 64 or 128 bits, its figures where [`Fields`] says.
 pub(crate) trait Record:
-    Copy + Ord + Default + Debug + Send + Sync + BitOr<Output = Self> + BitXor<Output = Self> + 'static
+    Copy + Ord + Default + Debug + Send + Sync + BitOr<Output = Self> + 'static
 {
-    /// 2^`shift`.
-    fn bit(shift: u32) -> Self;
     /// The bits from `shift` on, the lowest 64 of them.
     fn at(self, shift: u32) -> u64;
     /// A record of figures that fit their fields in `f` (of this width); `q`, the quantity
@@ -43,9 +41,6 @@ pub(crate) trait Record:
 }
 
 impl Record for u64 {
-    fn bit(shift: u32) -> Self {
-        1u64.wrapping_shl(shift)
-    }
     #[inline(always)]
     /// Each figure times the power of two where its field starts, rather than shifted: a
     /// shift by a count known only at run time first moves the count into one register,
@@ -73,9 +68,6 @@ impl Record for u64 {
 }
 
 impl Record for u128 {
-    fn bit(shift: u32) -> Self {
-        1u128.wrapping_shl(shift)
-    }
     #[inline(always)]
     /// With the shifts of [`Fields::wide`], which every wide record has, as constants (its
     /// unit is 1).
@@ -1158,7 +1150,6 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         }
         let mut kept = 0usize;
         let mut lo = 0usize;
-        let year_bit = R::bit(fields.year);
         while let Some(&head) = recs.get(lo) {
             let place = fields.key(head) >> layout.ord_bits;
             // The client's records end where its last group does.
@@ -1168,13 +1159,11 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             let before = kept;
             // Cents, billed quantity ([`QS`] decimals), lines, and a bit for each unit.
             let (mut cents, mut quantity, mut lines, mut units) = (0i64, 0i64, 0u64, 0u64);
-            // The record before, and the quantity so far in its group and year.
-            let (mut before_r, mut so_far) = (head, 0i64);
+            // The group and year, and the quantity so far.
+            let (mut group, mut so_far) = (u32::MAX, 0i64);
             for (at, &r) in (lo as u64..).zip(recs.get(lo..hi).unwrap_or_default()) {
-                // In the same group and year: no bit differs from the year's on (compared,
-                // not shifted by a count known only at run time).
-                let same = (r ^ before_r) < year_bit;
-                before_r = r;
+                let same = fields.group_year(r) == group;
+                group = fields.group_year(r);
                 so_far = pick(same, so_far, 0);
                 let p = &two[(fields.key(r) & ord_mask) as u8 as usize];
                 let q = i64::from(fields.quantity(r));
