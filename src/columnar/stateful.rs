@@ -392,18 +392,55 @@ impl Fields {
 /// How pass 1 packs a stateful row, and the range of clients it goes to.
 ///
 /// A record's group key is the client's place in its range, then the element's place among
-/// the elements that may be stateful; its other figures lie where [`Fields`] says.
+/// the elements that may be stateful (see [`Keys`]); its other figures lie where [`Fields`]
+/// says.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// By element: its place among the elements that may be stateful; `u16::MAX` for others.
     ord: Vec<u16>,
     /// By place: the element.
     elements: Vec<u16>,
-    /// Bits of an element's place.
-    ord_bits: u32,
     /// Bits of a client's place in its range: a range holds 2^`place_bits` clients.
     place_bits: u32,
+    /// A client's keys: one for each of the elements.
+    keys: Keys,
     fields: Fields,
+}
+
+/// The group keys of a client: a record's key is its client's place in the range times
+/// the elements, plus its element's place, so that a range's counting sort has a counter
+/// for each element a client may have and none for places no element takes (18 elements
+/// take 18 a client, not 32: the counters are cleared and summed at every range).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Keys {
+    /// Keys a client: the elements (at least 1).
+    each: usize,
+    /// ⌈2³² / `each`⌉: a key below 2¹⁷ times this, shifted right by 32, is the key divided
+    /// by `each` (the error, below 2¹⁷ / 2³², is below 1 / `each` for `each` up to 2⁸).
+    inverse: u64,
+}
+
+impl Keys {
+    fn new(each: usize) -> Self {
+        let each = each.clamp(1, 256);
+        Self {
+            each,
+            inverse: (1u64 << 32).div_ceil(each as u64),
+        }
+    }
+
+    /// The key of element place `ord` of the client at `place`.
+    #[inline(always)]
+    fn of(self, place: usize, ord: usize) -> usize {
+        place * self.each + ord
+    }
+
+    /// The client's place and the element's place of key `key` (below 2¹⁷).
+    #[inline(always)]
+    fn split(self, key: usize) -> (usize, usize) {
+        let place = ((key as u64 * self.inverse) >> 32) as usize;
+        (place, key - place * self.each)
+    }
 }
 
 impl Layout {
@@ -427,11 +464,12 @@ impl Layout {
             true => None,
             false => Fields::narrow(place_bits + ord_bits, extent),
         };
+        let keys = Keys::new(elements.len());
         Self {
             ord,
             elements,
-            ord_bits,
             place_bits,
+            keys,
             fields: fields.unwrap_or_else(Fields::wide),
         }
     }
@@ -457,16 +495,14 @@ impl Layout {
             fields: self.fields,
             ord: &self.ord,
             place_bits: self.place_bits,
-            ord_bits: self.ord_bits,
+            keys: self.keys,
         }
     }
 
     /// The client and element of a record in range `range`.
     #[inline(always)]
     fn whose<R: Record>(&self, range: usize, r: R) -> (u32, u16) {
-        let k = self.fields.key(r);
-        let place = k >> self.ord_bits;
-        let ord = k & ((1 << self.ord_bits) - 1);
+        let (place, ord) = self.keys.split(self.fields.key(r));
         let element = self.elements.get(ord).copied().unwrap_or(u16::MAX);
         (((range << self.place_bits) + place) as u32, element)
     }
@@ -582,7 +618,7 @@ struct Packer<'l> {
     fields: Fields,
     ord: &'l [u16],
     place_bits: u32,
-    ord_bits: u32,
+    keys: Keys,
 }
 
 impl Packer<'_> {
@@ -605,7 +641,7 @@ impl Packer<'_> {
             return None;
         }
         let place = client & ((1 << self.place_bits) - 1);
-        let key = (place << self.ord_bits) | u32::from(ord);
+        let key = self.keys.of(place as usize, usize::from(ord)) as u32;
         let r = self.fields.pack(key, date, rank, q, row, scale)?;
         Some(((client >> self.place_bits) as usize, r))
     }
@@ -1063,7 +1099,8 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         let mut scratch: Vec<R> = Vec::new();
         let mut sorted: Vec<R> = Vec::new();
         let mut spare: Vec<u64> = Vec::new();
-        let per_client = 1usize << layout.ord_bits;
+        let keys = layout.keys;
+        let per_client = keys.each;
         let clients = 1usize << layout.place_bits;
         // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
         let mut next = vec![0usize; per_client * clients + 1];
@@ -1095,7 +1132,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             // another, and `next` says where each ends.
             let mut lo = 0usize;
             while lo < sorted.len() {
-                let place = fields.key(sorted[lo]) >> layout.ord_bits;
+                let (place, _) = keys.split(fields.key(sorted[lo]));
                 let ends = &next[place * per_client..(place + 1) * per_client];
                 let hi = ends[per_client - 1].clamp(lo + 1, sorted.len());
                 let client = (range << layout.place_bits) + place;
@@ -1143,7 +1180,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         const CENT: i64 = 1_000_000;
         let layout = self.layout;
         let fields = layout.fields;
-        let ord_mask = (1usize << layout.ord_bits) - 1;
+        let keys = layout.keys;
         // One place more than the rows: the last row writes one beyond the last kept.
         if spare.len() <= recs.len() {
             spare.resize(recs.len() + 1, 0);
@@ -1151,7 +1188,9 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         let mut kept = 0usize;
         let mut lo = 0usize;
         while let Some(&head) = recs.get(lo) {
-            let place = fields.key(head) >> layout.ord_bits;
+            let (place, _) = keys.split(fields.key(head));
+            // The client's first key: a record's less this is its element's place.
+            let base = keys.of(place, 0);
             // The client's records end where its last group does.
             let hi = ends
                 .get((place + 1) * per_client - 1)
@@ -1165,7 +1204,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 let same = fields.group_year(r) == group;
                 group = fields.group_year(r);
                 so_far = pick(same, so_far, 0);
-                let p = &two[(fields.key(r) & ord_mask) as u8 as usize];
+                let p = &two[fields.key(r).wrapping_sub(base) as u8 as usize];
                 let q = i64::from(fields.quantity(r));
                 // Wrapping operations only so that a client too long for this pass (set
                 // aside below) cannot panic here: none wraps for the others.
@@ -1226,7 +1265,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             let Some(&r) = recs.get(at) else {
                 continue;
             };
-            let p = &two[(fields.key(r) & ord_mask) as u8 as usize];
+            let p = &two[keys.split(fields.key(r)).1 as u8 as usize];
             let (row, scale) = (fields.row(r), fields.scale(r));
             let partial = packed >> 63 == 1;
             // In part: the larger of the decimals of the row, the cap and the year so far
@@ -1284,11 +1323,11 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         let mut sums = Acc::default();
         let mut fits = true;
         let mut start = 0usize;
-        let ord_mask = ends.len() - 1;
+        let keys = self.layout.keys;
         // Group by group (one element each), only those with records.
         while start < recs.len() {
             let fields = &self.layout.fields;
-            let ord = fields.key(recs[start]) & ord_mask;
+            let (_, ord) = keys.split(fields.key(recs[start]));
             let end = ends[ord].saturating_sub(lo).clamp(start + 1, recs.len());
             let group = &mut recs[start..end];
             if group.len() > 1 {
@@ -1658,6 +1697,20 @@ mod tests {
             // Nor, in 128 bits, dates beyond 24 bits.
             if wide {
                 assert_eq!(pack(6, 3, 1 << 24, 9, 100, 7, 2), None);
+            }
+        }
+    }
+
+    #[test]
+    fn keys_split_back_into_their_places_for_every_layout() {
+        // Every number of elements a layout takes, every key its ranges of up to 2⁹ clients
+        // give: the division by multiplication is exact.
+        for each in 1..=256usize {
+            let keys = Keys::new(each);
+            for key in 0..each << 9 {
+                assert_eq!(keys.split(key), (key / each, key % each), "{each} {key}");
+                let (place, ord) = keys.split(key);
+                assert_eq!(keys.of(place, ord), key);
             }
         }
     }
