@@ -412,7 +412,7 @@ pub(crate) struct Layout {
 /// for each element a client may have and none for places no element takes (18 elements
 /// take 18 a client, not 32: the counters are cleared and summed at every range).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Keys {
+struct Keys {
     /// Keys a client: the elements (at least 1).
     each: usize,
     /// ⌈2³² / `each`⌉: a key below 2¹⁷ times this, shifted right by 32, is the key divided
@@ -435,11 +435,12 @@ impl Keys {
         place * self.each + ord
     }
 
-    /// The client's place and the element's place of key `key` (below 2¹⁷).
+    /// The client's place and the element's place of key `key` (below 2¹⁷; wrapping, not
+    /// panicking, beyond).
     #[inline(always)]
     fn split(self, key: usize) -> (usize, usize) {
-        let place = ((key as u64 * self.inverse) >> 32) as usize;
-        (place, key - place * self.each)
+        let place = ((key as u64).wrapping_mul(self.inverse) >> 32) as usize;
+        (place, key.wrapping_sub(place.wrapping_mul(self.each)))
     }
 }
 
