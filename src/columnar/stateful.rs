@@ -31,6 +31,8 @@ const KEY_BITS: u32 = 14;
 pub(crate) trait Record:
     Copy + Ord + Default + Debug + Send + Sync + BitOr<Output = Self> + 'static
 {
+    /// Whether records of this width are [`Fields::wide`]'s.
+    const WIDE: bool;
     /// The bits from `shift` on, the lowest 64 of them.
     fn at(self, shift: u32) -> u64;
     /// A record of figures that fit their fields in `f` (of this width); `q`, the quantity
@@ -41,6 +43,7 @@ pub(crate) trait Record:
 }
 
 impl Record for u64 {
+    const WIDE: bool = false;
     #[inline(always)]
     /// Each figure times the power of two where its field starts, rather than shifted: a
     /// shift by a count known only at run time first moves the count into one register,
@@ -68,6 +71,7 @@ impl Record for u64 {
 }
 
 impl Record for u128 {
+    const WIDE: bool = true;
     #[inline(always)]
     /// With the shifts of [`Fields::wide`], which every wide record has, as constants (its
     /// unit is 1).
@@ -322,7 +326,8 @@ impl Fields {
         let date = u64::from(date.wrapping_sub(self.date_base));
         let (rank, q, row) = (u64::from(rank), u64::from(q), u64::from(row));
         let scale = u64::from(scale.wrapping_sub(self.scale_base));
-        if self.wide && date > self.date_mask {
+        // Known when compiled: the narrow records' dates always fit.
+        if R::WIDE && date > self.date_mask {
             return None;
         }
         debug_assert!(
@@ -544,8 +549,31 @@ impl Layout {
         fast: &mut [Vec<R>],
         rest: &mut Vec<u32>,
     ) {
-        // One block for every provider and date: the element decides.
-        let uniform = simple.uniform_stateful();
+        // One block for every provider and date: the element decides, in a loop of its own.
+        match simple.uniform_stateful() {
+            Some(by_element) => {
+                let plan = |_, element: u16, _| by_element.get(usize::from(element)).copied();
+                self.pack_each(rank, columns, rows, fast, rest, plan);
+            }
+            None => {
+                let plan =
+                    |provider, element, date| Some(simple.stateful_plan(provider, element, date));
+                self.pack_each(rank, columns, rows, fast, rest, plan);
+            }
+        }
+    }
+
+    /// [`Layout::pack_into`] with each row's stateful plan by `plan(provider, element, date)`.
+    #[inline(always)]
+    fn pack_each<R: Record>(
+        &self,
+        rank: &[u16],
+        columns: &Columns,
+        rows: &[u32],
+        fast: &mut [Vec<R>],
+        rest: &mut Vec<u32>,
+        plan: impl Fn(u16, u16, u32) -> Option<u32>,
+    ) {
         // The columns cut to one length, so that one check of a row covers all six.
         let c = columns;
         let n = (c.quantity.len().min(c.provider.len()).min(c.element.len()))
@@ -562,11 +590,7 @@ impl Layout {
                 let (q, provider) = (quantity[row], provider[row]);
                 let (element, date) = (element[row], date[row]);
                 let rank = *rank.get(usize::from(provider))?;
-                let plan = match uniform {
-                    Some(by_element) => *by_element.get(usize::from(element))?,
-                    None => simple.stateful_plan(provider, element, date),
-                };
-                if plan == NO_PLAN || q <= 0 {
+                if plan(provider, element, date)? == NO_PLAN || q <= 0 {
                     return None;
                 }
                 let (client, scale) = (client[row], scale[row]);
