@@ -23,7 +23,7 @@ use crate::money::{Quantity, Rounding};
 use crate::valuation::{RejectReason, Rejection};
 use crate::ElementCode;
 
-/// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters (128 KiB
+/// Buckets of a range (clients × elements) are at most 2^`KEY_BITS`: their counters (64 KiB
 /// at most) stay in the second-level cache.
 const KEY_BITS: u32 = 14;
 
@@ -836,23 +836,24 @@ impl Kind {
 /// The figures of an element of [`Kind::Tiers`] or [`Kind::Cap`] as one shape, for
 /// [`Pass2::value_two`]: a line's part up to `upper` (of the client's year so far) at `low`,
 /// its part beyond at `high`. A tier bills both parts; a cap bills the first only (`high` is
-/// 0) and rejects the second.
+/// 0) and rejects the second. The year so far is the sum of the quantities before, not held
+/// at a cap: the parts are the same, as the part up to the cap is the difference of the two
+/// sums each held at it.
 #[derive(Debug, Clone, Copy)]
 struct Two {
     upper: i64,
     low: i64,
     high: i64,
-    /// What the year so far may reach: `upper` for a cap, else no bound.
-    lim: i64,
     /// All ones (−1) when the part beyond is billed (tiers), 0 when rejected (a cap).
     beyond_billed: i64,
-    /// All ones when the part beyond is rejected (a cap), else 0.
-    rejects: usize,
+    /// The bit of the element's unit code in a client's bits of units. Every group of
+    /// records makes a line, as its first does (a cap is above 0), so each record can add
+    /// its bit.
+    unit_bit: u64,
     /// The plan, its cap's decimals and the element, for a rejection.
     plan: u32,
     cap_scale: u32,
     element: u16,
-    unit: u8,
 }
 
 /// [`Two`] by element's place, for every place of at most 8 bits (the places beyond the
@@ -864,8 +865,8 @@ type Twos = [Two; 256];
 const TWO_PRICE_LIMIT: i64 = 1 << 30;
 
 impl Two {
-    /// The figures of `kind`, of `element` in unit `unit`; `None` for [`Kind::General`] or
-    /// figures beyond [`Pass2::value_two`]'s bounds.
+    /// The figures of `kind`, of `element` in unit `unit`; `None` for [`Kind::General`],
+    /// a cap of 0 (no line at all) or figures beyond [`Pass2::value_two`]'s bounds.
     fn of(kind: Kind, element: u16, unit: u8) -> Option<Self> {
         let price = 0..TWO_PRICE_LIMIT;
         // A bit of a 64-bit word for each unit code; 0 means no line.
@@ -879,13 +880,11 @@ impl Two {
                     upper,
                     low,
                     high,
-                    lim: i64::MAX,
                     beyond_billed: -1,
-                    rejects: 0,
+                    unit_bit: 1 << unit,
                     plan: NO_PLAN,
                     cap_scale: 0,
                     element,
-                    unit,
                 })
             }
             Kind::Cap {
@@ -893,17 +892,15 @@ impl Two {
                 price: p,
                 cap,
                 cap_scale,
-            } => (cap >= 0 && price.contains(&p)).then_some(Self {
+            } => (cap > 0 && price.contains(&p)).then_some(Self {
                 upper: cap,
                 low: p,
                 high: 0,
-                lim: cap,
                 beyond_billed: 0,
-                rejects: usize::MAX,
+                unit_bit: 1 << unit,
                 plan,
                 cap_scale,
                 element,
-                unit,
             }),
         }
     }
@@ -915,13 +912,11 @@ const NO_TWO: Two = Two {
     upper: 0,
     low: 0,
     high: 0,
-    lim: 0,
     beyond_billed: -1,
-    rejects: 0,
+    unit_bit: 1,
     plan: NO_PLAN,
     cap_scale: 0,
     element: u16::MAX,
-    unit: 0,
 };
 
 /// Clients with fewer rows than this take [`Pass2::value_two`]'s pass: their sums cannot
@@ -1127,8 +1122,9 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         let keys = layout.keys;
         let per_client = keys.each;
         let clients = 1usize << layout.place_bits;
-        // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts).
-        let mut next = vec![0usize; per_client * clients + 1];
+        // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts). In 32 bits,
+        // so that the counters take half the cache.
+        let mut next = vec![0u32; per_client * clients + 1];
         for range in ranges {
             let list = |lists: &'s [Vec<R>]| lists.get(range).map_or(&[][..], Vec::as_slice);
             // One part's list is read where it is; several are put together first.
@@ -1145,6 +1141,12 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             if records.is_empty() {
                 continue;
             }
+            // Counted in 32 bits: a range of more records (more than 32 GiB) is beyond the
+            // scaled integers.
+            if u32::try_from(records.len()).is_err() {
+                out.slow.overflow = true;
+                continue;
+            }
             let long = group_by_key(&fields, records, &mut next, &mut sorted);
             // The pass for the usual shapes notes a rejection's record by its index in 31 bits.
             if let Some(two) = self.two.as_ref().filter(|_| sorted.len() < 1 << 31) {
@@ -1159,7 +1161,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             while lo < sorted.len() {
                 let (place, _) = keys.split(fields.key(sorted[lo]));
                 let ends = &next[place * per_client..(place + 1) * per_client];
-                let hi = ends[per_client - 1].clamp(lo + 1, sorted.len());
+                let hi = (ends[per_client - 1] as usize).clamp(lo + 1, sorted.len());
                 let client = (range << layout.place_bits) + place;
                 if let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) {
                     self.value_client(client as u32, &mut sorted[lo..hi], lo, ends, acc, &mut out);
@@ -1194,7 +1196,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         &self,
         range: usize,
         recs: &[R],
-        (ends, per_client): (&[usize], usize),
+        (ends, per_client): (&[u32], usize),
         two: &Twos,
         first: usize,
         accs: &mut [Acc],
@@ -1219,7 +1221,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             // The client's records end where its last group does.
             let hi = ends
                 .get((place + 1) * per_client - 1)
-                .map_or(lo + 1, |&end| end.clamp(lo + 1, recs.len()));
+                .map_or(lo + 1, |&end| (end as usize).clamp(lo + 1, recs.len()));
             let before = kept;
             // Cents, billed quantity ([`QS`] decimals), lines, and a bit for each unit.
             let (mut cents, mut quantity, mut lines, mut units) = (0i64, 0i64, 0u64, 0u64);
@@ -1245,10 +1247,10 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 cents = cents.wrapping_add(rounded as i64);
                 let billed = below.wrapping_add(beyond & p.beyond_billed);
                 quantity = quantity.wrapping_add(billed);
-                // A row wholly over its cap makes no line.
-                let line = u64::from(billed > 0);
-                lines += line;
-                units |= line << p.unit;
+                // A row wholly over its cap makes no line (never a group's first: a cap is
+                // above 0), so each element's unit is the client's when it has a group.
+                lines += u64::from(billed > 0);
+                units |= p.unit_bit;
                 // Every row is written where the next rejection goes; kept only when one:
                 // the excess (below 2³²), the row's index, and whether it is in part within
                 // the cap (the top bit, set when `below` is above 0, without a branch).
@@ -1256,8 +1258,11 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 if let Some(slot) = spare.get_mut(kept) {
                     *slot = beyond as u64 & u64::from(u32::MAX) | at << 32 | partial;
                 }
-                kept += usize::from(beyond > 0) & p.rejects;
-                so_far = end.min(p.lim);
+                // A rejection when a cap's part beyond is above 0, in one comparison: written
+                // as two, the compiler branched on the first, and the branch missed often
+                // enough to cost pass 2 a sixth more time.
+                kept += usize::from((beyond & !p.beyond_billed) > 0);
+                so_far = end;
             }
             let client = (range << layout.place_bits) + place;
             let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) else {
@@ -1340,7 +1345,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         client: u32,
         recs: &mut [R],
         lo: usize,
-        ends: &[usize],
+        ends: &[u32],
         acc: &mut Acc,
         out: &mut Out,
     ) {
@@ -1353,7 +1358,9 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         while start < recs.len() {
             let fields = &self.layout.fields;
             let (_, ord) = keys.split(fields.key(recs[start]));
-            let end = ends[ord].saturating_sub(lo).clamp(start + 1, recs.len());
+            let end = (ends[ord] as usize)
+                .saturating_sub(lo)
+                .clamp(start + 1, recs.len());
             let group = &mut recs[start..end];
             if group.len() > 1 {
                 sort_small(group);
@@ -1559,7 +1566,7 @@ fn value_tiers<R: Record>(
 fn group_by_key<R: Record>(
     fields: &Fields,
     records: &[R],
-    next: &mut [usize],
+    next: &mut [u32],
     sorted: &mut Vec<R>,
 ) -> bool {
     next.fill(0);
@@ -1568,14 +1575,14 @@ fn group_by_key<R: Record>(
     }
     let mut long = false;
     for k in 1..next.len() {
-        long |= next[k] > SMALL_GROUP;
+        long |= next[k] as usize > SMALL_GROUP;
         next[k] += next[k - 1];
     }
     sorted.clear();
     sorted.resize(records.len(), R::default());
     for &r in records {
         let at = &mut next[fields.key(r)];
-        sorted[*at] = r;
+        sorted[*at as usize] = r;
         *at += 1;
     }
     long
@@ -1589,10 +1596,11 @@ fn group_by_key<R: Record>(
 /// each record and the one ahead are put in order without a branch; only a record that
 /// goes back further (rare: groups are short) takes the loop.
 #[inline(never)]
-fn sort_groups<R: Record>(v: &mut [R], ends: &[usize], long: bool) {
+fn sort_groups<R: Record>(v: &mut [R], ends: &[u32], long: bool) {
     if long {
         let mut start = 0usize;
         for &end in ends {
+            let end = end as usize;
             if end.saturating_sub(start) > SMALL_GROUP {
                 if let Some(group) = v.get_mut(start..end) {
                     group.sort_unstable();
