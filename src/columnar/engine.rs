@@ -87,6 +87,15 @@ impl Acc {
             unit,
         }
     }
+
+    /// Takes back a row over a cap that was added as a line of its whole quantity: its
+    /// `excess` (with [`QS`] decimals) from the quantity, and the line when the row was
+    /// `whole`ly over the cap (it makes none). The sums had both, so nothing wraps.
+    #[inline]
+    pub(crate) fn take_back(&mut self, excess: i64, whole: bool) {
+        self.quantity = self.quantity.wrapping_sub(excess);
+        self.lines = self.lines.wrapping_sub(u32::from(whole));
+    }
 }
 
 /// One cent with [`AS`] decimals.

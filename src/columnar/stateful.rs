@@ -1183,10 +1183,13 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
     /// goes is a coin toss to the processor: one shape for tiers and caps, the year so far
     /// cleared where a group starts, each client's sums kept in registers, every row written
     /// to `spare` as a possible rejection over a cap (its index in `recs`, below 2³¹, its
-    /// excess and whether it is in part within the cap) and kept only where it is one. No sum
-    /// can leave the range while a client has fewer than [`TWO_ROWS`] rows (each row's
-    /// cents below 2⁴³, its quantity below 2³²); a client with more goes through the
-    /// decimal path.
+    /// excess and whether it is in part within the cap) and kept only where it is one. Each
+    /// row counts as a line of its whole quantity; the rejections kept are then taken back
+    /// from their clients' sums (their excess, and their line when wholly over the cap),
+    /// which costs far less than telling each row's billed quantity and line apart (about
+    /// 3 ms in 57). No sum can leave the range while a client has fewer than [`TWO_ROWS`]
+    /// rows (each row's cents below 2⁴³, its quantity below 2³²); a client with more goes
+    /// through the decimal path.
     ///
     /// Not inlined, nor are the grouping and ordering before it: inlined into the loop over
     /// the ranges, their loops' figures were pushed out of the registers.
@@ -1223,8 +1226,10 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 .get((place + 1) * per_client - 1)
                 .map_or(lo + 1, |&end| (end as usize).clamp(lo + 1, recs.len()));
             let before = kept;
-            // Cents, billed quantity ([`QS`] decimals), lines, and a bit for each unit.
-            let (mut cents, mut quantity, mut lines, mut units) = (0i64, 0i64, 0u64, 0u64);
+            // Cents, quantity ([`QS`] decimals), and a bit for each unit. Each row is a line
+            // of its whole quantity here; a rejection's excess, and its line when it is
+            // wholly over its cap, are taken back with the rejections below.
+            let (mut cents, mut quantity, mut units) = (0i64, 0i64, 0u64);
             // The group and year, and the quantity so far.
             let (mut group, mut so_far) = (u32::MAX, 0i64);
             for (at, &r) in (lo as u64..).zip(recs.get(lo..hi).unwrap_or_default()) {
@@ -1245,11 +1250,9 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 // [`TWO_PRICE_LIMIT`], the parts below 2³²): divided as unsigned.
                 let rounded = unrounded.wrapping_add(HALF) as u64 / CENT as u64;
                 cents = cents.wrapping_add(rounded as i64);
-                let billed = below.wrapping_add(beyond & p.beyond_billed);
-                quantity = quantity.wrapping_add(billed);
-                // A row wholly over its cap makes no line (never a group's first: a cap is
-                // above 0), so each element's unit is the client's when it has a group.
-                lines += u64::from(billed > 0);
+                quantity = quantity.wrapping_add(q);
+                // A row wholly over its cap makes no line, but never a group's first (a cap
+                // is above 0): each element's unit is the client's when it has a group.
                 units |= p.unit_bit;
                 // Every row is written where the next rejection goes; kept only when one:
                 // the excess (below 2³²), the row's index, and whether it is in part within
@@ -1276,7 +1279,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 _ => MIXED,
             };
             let amount = cents.checked_mul(CENT);
-            match (amount, u32::try_from(lines)) {
+            match (amount, u32::try_from(hi - lo)) {
                 (Some(amount), Ok(lines)) if hi - lo < TWO_ROWS && units & 1 == 0 => {
                     let sums = Acc::of_lines(amount, quantity, lines, unit);
                     merge_acc(acc, &sums, &mut out.slow.overflow);
@@ -1289,15 +1292,21 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             }
             lo = hi;
         }
-        // The rejections kept, made compact.
+        // The rejections kept, made compact, and taken back from their clients' sums.
         for &packed in spare.get(..kept).unwrap_or_default() {
             let at = (packed >> 32) as usize & ((1 << 31) - 1);
             let Some(&r) = recs.get(at) else {
                 continue;
             };
-            let p = &two[keys.split(fields.key(r)).1 as u8 as usize];
+            let (place, ord) = keys.split(fields.key(r));
+            let p = &two[ord as u8 as usize];
             let (row, scale) = (fields.row(r), fields.scale(r));
             let partial = packed >> 63 == 1;
+            let excess = i64::from(packed as u32);
+            let client = (range << layout.place_bits) + place;
+            if let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) {
+                acc.take_back(excess, !partial);
+            }
             // In part: the larger of the decimals of the row, the cap and the year so far
             // (the rows before it in its group: one row a group and year is in part).
             let scale = match partial {
@@ -1310,7 +1319,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             out.overs.push(Over {
                 row,
                 plan: p.plan,
-                excess: i64::from(packed as u32),
+                excess,
                 element: p.element,
                 scale,
                 partial,
