@@ -369,7 +369,7 @@ impl Part {
     pub(crate) fn add_block<const INC: bool>(
         &mut self,
         block: &[SimpleSlot],
-        (clients, element, quantity): (&[u32], &[u16], &[i64]),
+        (clients, element, quantity): (&[u32], &[u16], &[i32]),
         start: usize,
         others: &mut Vec<u32>,
     ) {
@@ -377,6 +377,8 @@ impl Part {
         let listed = others.len();
         let rows = clients.iter().zip(element).zip(quantity);
         for (k, ((&client, &element), &q)) in rows.enumerate() {
+            // Not positive where the row's quantity is aside: never simple.
+            let q = i64::from(q);
             // The sums of a client some rows ahead are asked for now: waiting for each in
             // turn, the loop took about a fifth longer (10 M rows over 200,000 clients).
             if let Some(w) = clients.get(k + AHEAD).and_then(|&c| words.get(c as usize)) {
@@ -406,7 +408,7 @@ impl Part {
     pub(crate) fn add_chosen(
         &mut self,
         block: &[SimpleSlot],
-        (client, element, quantity): (&[u32], &[u16], &[i64]),
+        (client, element, quantity): (&[u32], &[u16], &[i32]),
         rows: &[u32],
         billed: impl Fn(u16, i64) -> i64,
     ) {
@@ -424,6 +426,7 @@ impl Part {
                 missed += 1;
                 continue;
             };
+            let q = i64::from(q);
             let slot = block.get(usize::from(e)).copied().unwrap_or(NOT_SIMPLE);
             match words.get_mut(c as usize) {
                 Some(w) => {

@@ -1,8 +1,8 @@
 //! The columnar fast path: valuation and per-client rollup of millions of deliveries.
 //!
 //! [`Columns`] holds deliveries as struct-of-arrays: interned `u32` client ids, `u16`
-//! provider and element ids, packed dates and quantities as `i64` with four decimals (21 bytes
-//! a row plus the id tables). [`value_by_client`] values them and totals them by client, on
+//! provider and element ids, packed dates and quantities as `i32` with four decimals (17 bytes
+//! a row plus the id tables; a larger or unusual quantity is kept exact aside). [`value_by_client`] values them and totals them by client, on
 //! one thread or several; [`value_csv_by_client`] does the same while reading a deliveries
 //! file, with memory bounded by the number of clients (plus the rows whose price depends on
 //! the client's year: tiers and caps).
@@ -55,13 +55,26 @@ use crate::catalog::Catalog;
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
 use crate::id::{ClientId, ElementCode, ProviderId};
-use crate::money::Money;
+use crate::money::{Money, Quantity};
 use crate::rollup::{GroupBy, KeyPart, Rollup, Totals};
 use crate::valuation::{Context, Rejection};
 
 pub use self::csv::value_csv_by_client;
 use self::engine::{packed, Add, Part, RowIn, Shared, Side, Simple, BLOCK, SIDE};
-use self::plan::{to_scaled, QS};
+use self::plan::{from_scaled, to_scaled, QS};
+
+/// A narrow quantity whose row's quantity (or unit) is in [`Columns`]' side entries; any
+/// other is the quantity with [`QS`] decimals. Not positive, so never simple nor packed.
+const NARROW_SIDE: i32 = i32::MIN;
+
+/// A narrow quantity as the checked paths take it: [`SIDE`] for [`NARROW_SIDE`].
+#[inline(always)]
+fn wide(q: i32) -> i64 {
+    match q {
+        NARROW_SIDE => SIDE,
+        q => i64::from(q),
+    }
+}
 
 /// Rows per chunk of the tight loop (few in tests, so that a piece has many).
 const CHUNK: usize = if cfg!(test) { 5 } else { 4096 };
@@ -676,15 +689,17 @@ pub struct Columns {
     provider: Vec<u16>,
     element: Vec<u16>,
     date: Vec<u32>,
-    quantity: Vec<i64>,
+    /// With [`QS`] decimals, in 32 bits (up to 214,748.3647): the passes over the rows read
+    /// half the bytes. [`NARROW_SIDE`] where the row's quantity, or its unit, is in `side`.
+    quantity: Vec<i32>,
     scale: Vec<u8>,
     side: HashMap<u32, Side>,
     /// The first and last packed dates (`(u32::MAX, 0)` when empty).
     dates: (u32, u32),
-    /// The largest positive quantity, with [`QS`] decimals (0 when none).
+    /// The largest positive quantity held in `quantity`, with [`QS`] decimals (0 when none).
     largest: i64,
-    /// The fewest and most decimals a positive quantity was written with (`(u8::MAX, 0)`
-    /// when none).
+    /// The fewest and most decimals such a quantity was written with (`(u8::MAX, 0)` when
+    /// none).
     scales: (u8, u8),
 }
 
@@ -767,21 +782,33 @@ impl Columns {
         date: u32,
         q: i64,
         scale: u8,
-        side: Option<Side>,
+        mut side: Option<Side>,
     ) {
+        let narrow = match i32::try_from(q) {
+            Ok(v) if side.is_none() && v != NARROW_SIDE => v,
+            _ => {
+                if side.is_none() && q != SIDE {
+                    // Beyond 32 bits: kept exact, as written, with the others that are.
+                    let d = from_scaled(q, QS, u32::from(scale));
+                    side = Some(Side::Wide(Quantity::new(d)));
+                }
+                NARROW_SIDE
+            }
+        };
         if let Some(s) = side {
             self.side.insert(self.client.len() as u32, s);
         }
         self.dates = (self.dates.0.min(date), self.dates.1.max(date));
-        if q > 0 {
-            self.largest = self.largest.max(q);
+        // Only the quantities the fast paths may take.
+        if narrow > 0 {
+            self.largest = self.largest.max(i64::from(narrow));
             self.scales = (self.scales.0.min(scale), self.scales.1.max(scale));
         }
         self.client.push(client);
         self.provider.push(provider);
         self.element.push(element);
         self.date.push(date);
-        self.quantity.push(q);
+        self.quantity.push(narrow);
         self.scale.push(scale);
     }
 
@@ -817,7 +844,7 @@ impl Columns {
             + self.provider.capacity() * 2
             + self.element.capacity() * 2
             + self.date.capacity() * 4
-            + self.quantity.capacity() * 8
+            + self.quantity.capacity() * 4
             + self.scale.capacity()
     }
 
@@ -941,7 +968,7 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
 #[inline(never)]
 fn split(
     qmax: &[u32; 1 << 16],
-    (element, quantity): (&[u16], &[i64]),
+    (element, quantity): (&[u16], &[i32]),
     start: usize,
     chosen: &mut [u32; CHUNK],
     others: &mut [u32; CHUNK],
@@ -950,7 +977,7 @@ fn split(
     let n = element.len().min(quantity.len()).min(CHUNK);
     let (element, quantity) = (&element[..n], &quantity[..n]);
     for k in 0..n {
-        let (element, q) = (element[k], quantity[k]);
+        let (element, q) = (element[k], i64::from(quantity[k]));
         let is_simple = (q.wrapping_sub(1) as u64) < u64::from(qmax[usize::from(element)]);
         let row = (start + k) as u32;
         // Both below `k`, so below a chunk.
@@ -1105,7 +1132,7 @@ fn value_columns(
         let mut adds: Vec<Add> = Vec::with_capacity(BLOCK);
         // Every row that is not simple, through the checked paths.
         let other = |part: &mut Part, adds: &mut Vec<Add>, i: usize| {
-            let q = columns.quantity[i];
+            let q = wide(columns.quantity[i]);
             let hot = shared.hot(
                 &resolver,
                 &known,
@@ -1266,6 +1293,7 @@ fn value_columns(
                                 rows.enumerate()
                             {
                                 let slot = simple.slot(provider, element, date);
+                                let q = i64::from(q);
                                 part.add_simple_or_list(&slot, client, q, start + k, &mut others);
                             }
                         }

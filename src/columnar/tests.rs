@@ -922,6 +922,43 @@ fn simple_sums_equal_the_general_path_on_both_sides_of_their_limit() {
     }
 }
 
+/// Columns hold quantities in 32 bits (up to 214,748.3647); a larger one is kept exact
+/// aside, and valued as the general path values it: on each side of that limit, simple,
+/// under tiers and over a cap, from rows in memory and from a file.
+#[test]
+fn quantities_beyond_32_bits_equal_the_general_path() {
+    let mut deliveries = Vec::new();
+    let mut text = String::from("date,provider,client,element,quantity\n");
+    let quantities = [
+        "214748.3647",
+        "214748.3648",
+        "214748.36",
+        "500000.25",
+        "1000000",
+    ];
+    for (i, q) in quantities.iter().enumerate() {
+        for element in ["CONSULT", "SHELTER", "MEDICAL"] {
+            let date = format!("2024-03-{:02}", i + 1);
+            deliveries.push(testkit::delivery(&date, "C-BIG", element, q));
+            deliveries.push(testkit::delivery(&date, "C-SMALL", element, "1.5"));
+            text.push_str(&format!("{date},PRV-A,C-BIG,{element},{q}\n"));
+            text.push_str(&format!("{date},PRV-A,C-SMALL,{element},1.5\n"));
+        }
+    }
+    check(&deliveries);
+    let path = write("big-quantities.csv", text.as_bytes());
+    let catalog = testkit::catalog();
+    let columns = Columns::read_csv(&path, CsvOptions::default(), &catalog)
+        .unwrap()
+        .unwrap();
+    // The file's rows are the deliveries' own.
+    assert_eq!(
+        columns,
+        Columns::from_deliveries(&deliveries, &catalog).unwrap()
+    );
+    csv_case("big-quantities.csv", &text, CsvOptions::default());
+}
+
 proptest! {
     /// The id tables' two-load reading of an id equals the plain zero-padded copy, at every
     /// length the tables keep inline.
