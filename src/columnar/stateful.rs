@@ -1579,7 +1579,16 @@ fn group_by_key<R: Record>(
     sorted: &mut Vec<R>,
 ) -> bool {
     next.fill(0);
-    for &r in records {
+    // The first reading of the range's records, which pass 1 wrote long before: eight
+    // records a line, the line 2 KiB ahead asked for with each line's first (pass 2 took
+    // about 1.5 ms less in 57; 1 or 8 KiB ahead, about the same).
+    const AHEAD: usize = 256;
+    for (k, &r) in records.iter().enumerate() {
+        if k % 8 == 0 {
+            if let Some(a) = records.get(k + AHEAD) {
+                mem_prefetch::prefetch_read_data::<_, 3>(a);
+            }
+        }
         next[fields.key(r) + 1] += 1;
     }
     let mut long = false;
