@@ -1182,8 +1182,8 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
     /// One pass without a branch that depends on the figures, as which way such a branch
     /// goes is a coin toss to the processor: one shape for tiers and caps, the year so far
     /// cleared where a group starts, each client's sums kept in registers, every row written
-    /// to `spare` as a possible rejection over a cap (its index in `recs`, below 2³¹, its
-    /// excess and whether it is in part within the cap) and kept only where it is one. Each
+    /// to `spare` as a possible rejection over a cap (its index in `recs`, below 2³¹, and
+    /// its excess) and kept only where it is one. Each
     /// row counts as a line of its whole quantity; the rejections kept are then taken back
     /// from their clients' sums (their excess, and their line when wholly over the cap),
     /// which costs far less than telling each row's billed quantity and line apart (about
@@ -1255,11 +1255,10 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 // is above 0): each element's unit is the client's when it has a group.
                 units |= p.unit_bit;
                 // Every row is written where the next rejection goes; kept only when one:
-                // the excess (below 2³²), the row's index, and whether it is in part within
-                // the cap (the top bit, set when `below` is above 0, without a branch).
-                let partial = (below.wrapping_neg() as u64) & 1 << 63;
+                // the excess (below 2³²) and the row's index. Whether it is in part within
+                // the cap is told later, by an excess below its quantity.
                 if let Some(slot) = spare.get_mut(kept) {
-                    *slot = beyond as u64 & u64::from(u32::MAX) | at << 32 | partial;
+                    *slot = beyond as u64 & u64::from(u32::MAX) | at << 32;
                 }
                 // A rejection when a cap's part beyond is above 0, in one comparison: written
                 // as two, the compiler branched on the first, and the branch missed often
@@ -1301,8 +1300,8 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             let (place, ord) = keys.split(fields.key(r));
             let p = &two[ord as u8 as usize];
             let (row, scale) = (fields.row(r), fields.scale(r));
-            let partial = packed >> 63 == 1;
             let excess = i64::from(packed as u32);
+            let partial = excess < i64::from(fields.quantity(r));
             let client = (range << layout.place_bits) + place;
             if let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) {
                 acc.take_back(excess, !partial);
