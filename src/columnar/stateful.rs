@@ -1626,8 +1626,9 @@ fn sort_groups<R: Record>(v: &mut [R], ends: &[u32], long: bool) {
             start = end;
         }
     }
-    // `v[..i]` is in order: the groups are, and their keys rise. `ahead` is `v[i - 1]`,
-    // kept in registers rather than read back from the store just made.
+    // `v[..i - 1]` and then `ahead` are in order: the groups are, and their keys rise.
+    // `ahead`, the record at `i - 1`, is kept in registers, and stored only as the next
+    // record's `v[i - 1]` or after the loop (nothing reads it before).
     let Some(&(mut ahead)) = v.first() else {
         return;
     };
@@ -1635,7 +1636,6 @@ fn sort_groups<R: Record>(v: &mut [R], ends: &[u32], long: bool) {
         let x = v[i];
         v[i - 1] = ahead.min(x);
         ahead = ahead.max(x);
-        v[i] = ahead;
         // Further back only if the record two ahead is larger too (never when `x` stayed:
         // that record is at most the old `ahead`); for `i` = 1 it is the record just put
         // first, at most `x`.
@@ -1647,6 +1647,9 @@ fn sort_groups<R: Record>(v: &mut [R], ends: &[u32], long: bool) {
             }
             v[j] = x;
         }
+    }
+    if let Some(last) = v.last_mut() {
+        *last = ahead;
     }
 }
 
