@@ -90,7 +90,8 @@ impl Acc {
 
     /// Takes back a row over a cap that was added as a line of its whole quantity: its
     /// `excess` (with [`QS`] decimals) from the quantity, and the line when the row was
-    /// `whole`ly over the cap (it makes none). The sums had both, so nothing wraps.
+    /// `whole`ly over the cap (it makes none). Sums that had both cannot wrap; sums whose
+    /// adding overflowed end the run in an error anyway.
     #[inline]
     pub(crate) fn take_back(&mut self, excess: i64, whole: bool) {
         self.quantity = self.quantity.wrapping_sub(excess);
@@ -369,7 +370,7 @@ impl Part {
     pub(crate) fn add_block<const INC: bool>(
         &mut self,
         block: &[SimpleSlot],
-        (clients, element, quantity): (&[u32], &[u16], &[i32]),
+        (clients, element, quantity): (&[u32], &[u16], &[u32]),
         start: usize,
         others: &mut Vec<u32>,
     ) {
@@ -377,7 +378,7 @@ impl Part {
         let listed = others.len();
         let rows = clients.iter().zip(element).zip(quantity);
         for (k, ((&client, &element), &q)) in rows.enumerate() {
-            // Not positive where the row's quantity is aside: never simple.
+            // Beyond every simple quantity where the row's quantity is aside: never simple.
             let q = i64::from(q);
             // The sums of a client some rows ahead are asked for now: waiting for each in
             // turn, the loop took about a fifth longer (10 M rows over 200,000 clients).
@@ -408,7 +409,7 @@ impl Part {
     pub(crate) fn add_chosen(
         &mut self,
         block: &[SimpleSlot],
-        (client, element, quantity): (&[u32], &[u16], &[i32]),
+        (client, element, quantity): (&[u32], &[u16], &[u32]),
         rows: &[u32],
         billed: impl Fn(u16, i64) -> i64,
     ) {

@@ -1,8 +1,8 @@
 //! The columnar fast path: valuation and per-client rollup of millions of deliveries.
 //!
 //! [`Columns`] holds deliveries as struct-of-arrays: interned `u32` client ids, `u16`
-//! provider and element ids, packed dates and quantities as `i32` with four decimals (17 bytes
-//! a row plus the id tables; a larger or unusual quantity is kept exact aside). [`value_by_client`] values them and totals them by client, on
+//! provider and element ids, packed dates and quantities as `u32` with four decimals (17
+//! bytes a row plus the id tables; a larger or unusual quantity is kept exact aside). [`value_by_client`] values them and totals them by client, on
 //! one thread or several; [`value_csv_by_client`] does the same while reading a deliveries
 //! file, with memory bounded by the number of clients (plus the rows whose price depends on
 //! the client's year: tiers and caps).
@@ -64,12 +64,13 @@ use self::engine::{packed, Add, Part, RowIn, Shared, Side, Simple, BLOCK, SIDE};
 use self::plan::{from_scaled, to_scaled, QS};
 
 /// A narrow quantity whose row's quantity (or unit) is in [`Columns`]' side entries; any
-/// other is the quantity with [`QS`] decimals. Not positive, so never simple nor packed.
-const NARROW_SIDE: i32 = i32::MIN;
+/// other is the quantity with [`QS`] decimals. Beyond every simple quantity, and never
+/// packed.
+const NARROW_SIDE: u32 = u32::MAX;
 
 /// A narrow quantity as the checked paths take it: [`SIDE`] for [`NARROW_SIDE`].
 #[inline(always)]
-fn wide(q: i32) -> i64 {
+fn wide(q: u32) -> i64 {
     match q {
         NARROW_SIDE => SIDE,
         q => i64::from(q),
@@ -689,9 +690,9 @@ pub struct Columns {
     provider: Vec<u16>,
     element: Vec<u16>,
     date: Vec<u32>,
-    /// With [`QS`] decimals, in 32 bits (up to 214,748.3647): the passes over the rows read
+    /// With [`QS`] decimals, in 32 bits (0 to 429,496.7294): the passes over the rows read
     /// half the bytes. [`NARROW_SIDE`] where the row's quantity, or its unit, is in `side`.
-    quantity: Vec<i32>,
+    quantity: Vec<u32>,
     scale: Vec<u8>,
     side: HashMap<u32, Side>,
     /// The first and last packed dates (`(u32::MAX, 0)` when empty).
@@ -784,7 +785,7 @@ impl Columns {
         scale: u8,
         mut side: Option<Side>,
     ) {
-        let narrow = match i32::try_from(q) {
+        let narrow = match u32::try_from(q) {
             Ok(v) if side.is_none() && v != NARROW_SIDE => v,
             _ => {
                 if side.is_none() && q != SIDE {
@@ -968,7 +969,7 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
 #[inline(never)]
 fn split(
     qmax: &[u32; 1 << 16],
-    (element, quantity): (&[u16], &[i32]),
+    (element, quantity): (&[u16], &[u32]),
     start: usize,
     chosen: &mut [u32; CHUNK],
     others: &mut [u32; CHUNK],

@@ -18,7 +18,7 @@ use std::ops::BitOr;
 
 use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple, MIXED};
 use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
-use super::{on_threads, Columns, Ids, MIN_PARALLEL_ROWS};
+use super::{on_threads, Columns, Ids, MIN_PARALLEL_ROWS, NARROW_SIDE};
 use crate::money::{Quantity, Rounding};
 use crate::valuation::{RejectReason, Rejection};
 use crate::ElementCode;
@@ -147,8 +147,8 @@ impl Lists {
 }
 
 /// What the columns hold, for [`Fields`]: their rows, providers, first and last packed
-/// dates, largest positive quantity (with [`QS`] decimals) and the fewest and most decimals
-/// such a quantity was written with.
+/// dates, largest positive quantity not kept aside (with [`QS`] decimals) and the fewest
+/// and most decimals such a quantity was written with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Extent {
     pub(crate) rows: usize,
@@ -593,11 +593,11 @@ impl Layout {
                 let (q, provider) = (quantity[row], provider[row]);
                 let (element, date) = (element[row], date[row]);
                 let rank = *rank.get(usize::from(provider))?;
-                if plan(provider, element, date)? == NO_PLAN || q <= 0 {
+                // Not 0, nor aside.
+                if plan(provider, element, date)? == NO_PLAN || !(1..NARROW_SIDE).contains(&q) {
                     return None;
                 }
                 let (client, scale) = (client[row], scale[row]);
-                let q = u32::try_from(q).ok()?;
                 packer.pack(client, element, date, rank, q, i, scale)
             };
             match packed().and_then(|(range, rec)| Some((fast.get_mut(range)?, rec))) {
@@ -1780,7 +1780,7 @@ mod tests {
         assert_eq!((f.scale, f.row, f.quantity, f.rank), (0, 1, 5, 14));
         assert_eq!((f.date, f.year, f.key), (18, 27, 28));
         assert_eq!((f.unit, f.date_base), (100, 2024 << 9));
-        // The benchmark's columns: 59 bits (see [`Fields`]).
+        // The benchmark's columns, with a key of 13 bits: 59 (see [`Fields`], with 15).
         let bench = Extent {
             rows: 10_000_000,
             dates: (2024 << 9 | 1 << 5 | 1, 2024 << 9 | 12 << 5 | 28),
@@ -1833,8 +1833,8 @@ mod tests {
                 .map(|r| f.quantity(r)),
             Some(12_345)
         );
-        // A quantity of 2³² or more (with four decimals) is never packed: the field need
-        // not hold it, and 42,949,672.95 takes 26 bits in hundredths.
+        // A quantity of 2³² − 1 or more (with four decimals) is kept aside, never packed:
+        // the field need not hold it, and 42,949,672.95 takes 26 bits in hundredths.
         let huge = Extent {
             quantity: i64::MAX,
             ..EXTENT

@@ -922,17 +922,19 @@ fn simple_sums_equal_the_general_path_on_both_sides_of_their_limit() {
     }
 }
 
-/// Columns hold quantities in 32 bits (up to 214,748.3647); a larger one is kept exact
-/// aside, and valued as the general path values it: on each side of that limit, simple,
-/// under tiers and over a cap, from rows in memory and from a file.
+/// Columns hold quantities in 32 bits (up to 429,496.7294; the next, all ones, marks a
+/// quantity aside); a larger one is kept exact aside, and valued as the general path values
+/// it: on each side of that limit, simple, under tiers and over a cap, from rows in memory
+/// and from a file.
 #[test]
 fn quantities_beyond_32_bits_equal_the_general_path() {
     let mut deliveries = Vec::new();
     let mut text = String::from("date,provider,client,element,quantity\n");
     let quantities = [
-        "214748.3647",
-        "214748.3648",
-        "214748.36",
+        "429496.7294",
+        "429496.7295",
+        "429496.7296",
+        "429496.72",
         "500000.25",
         "1000000",
     ];
@@ -957,6 +959,16 @@ fn quantities_beyond_32_bits_equal_the_general_path() {
         Columns::from_deliveries(&deliveries, &catalog).unwrap()
     );
     csv_case("big-quantities.csv", &text, CsvOptions::default());
+    // And through the pass for tiers and caps, which takes only the quantities not aside.
+    let mut shaped = Vec::new();
+    for (i, q) in quantities.iter().enumerate() {
+        for element in ["INTAKE", "INFO", "CONSULT"] {
+            let date = format!("2024-03-{:02}", i + 1);
+            shaped.push(testkit::delivery(&date, "C-BIG", element, q));
+            shaped.push(testkit::delivery(&date, "C-SMALL", element, "1.5"));
+        }
+    }
+    check_one_table(&shaped, TWO_SHAPES);
 }
 
 proptest! {
