@@ -508,12 +508,18 @@ impl Layout {
         }
     }
 
+    /// The client at `place` in range `range`.
+    #[inline(always)]
+    fn client(&self, range: usize, place: usize) -> usize {
+        (range << self.place_bits) + place
+    }
+
     /// The client and element of a record in range `range`.
     #[inline(always)]
     fn whose<R: Record>(&self, range: usize, r: R) -> (u32, u16) {
         let (place, ord) = self.keys.split(self.fields.key(r));
         let element = self.elements.get(ord).copied().unwrap_or(u16::MAX);
-        (((range << self.place_bits) + place) as u32, element)
+        (self.client(range, place) as u32, element)
     }
 
     /// Rows `rows` of `columns` whose plans price them by tiers or caps in scaled integers
@@ -1165,7 +1171,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 let (place, _) = keys.split(fields.key(sorted[lo]));
                 let ends = &next[place * per_client..(place + 1) * per_client];
                 let hi = (ends[per_client - 1] as usize).clamp(lo + 1, sorted.len());
-                let client = (range << layout.place_bits) + place;
+                let client = layout.client(range, place);
                 if let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) {
                     self.value_client(client as u32, &mut sorted[lo..hi], lo, ends, acc, &mut out);
                 } else {
@@ -1269,7 +1275,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                 kept += usize::from((beyond & !p.beyond_billed) > 0);
                 so_far = end;
             }
-            let client = (range << layout.place_bits) + place;
+            let client = layout.client(range, place);
             let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) else {
                 out.slow.overflow = true;
                 lo = hi;
@@ -1305,7 +1311,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             let (row, scale) = (fields.row(r), fields.scale(r));
             let excess = i64::from(packed as u32);
             let partial = excess < i64::from(fields.quantity(r));
-            let client = (range << layout.place_bits) + place;
+            let client = layout.client(range, place);
             if let Some(acc) = client.checked_sub(first).and_then(|c| accs.get_mut(c)) {
                 acc.take_back(excess, !partial);
             }
