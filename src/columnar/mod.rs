@@ -96,6 +96,9 @@ pub struct ColumnarOptions {
     /// Records of 128 bits for the rows priced by tiers or caps even when 64 fit, so that
     /// tests cover both widths.
     pub(crate) wide: bool,
+    /// Ranges of clients for the tiers and caps of the size a release build takes (up to
+    /// 1,024 clients), where tests otherwise take 2 so that a few rows fill many.
+    pub(crate) full_ranges: bool,
 }
 
 impl Default for ColumnarOptions {
@@ -104,6 +107,7 @@ impl Default for ColumnarOptions {
         Self {
             threads: 1,
             wide: false,
+            full_ranges: false,
         }
     }
 }
@@ -114,6 +118,7 @@ impl ColumnarOptions {
         Self {
             threads: threads.max(1),
             wide: false,
+            full_ranges: false,
         }
     }
 }
@@ -1091,9 +1096,15 @@ fn value_columns(
         ),
         _ => None,
     };
-    let layout = simple
-        .as_ref()
-        .map(|s| stateful::Layout::new(&s.stateful_elements(), &columns.extent(), options.wide));
+    let layout = simple.as_ref().map(|s| {
+        let full = options.full_ranges || !cfg!(test);
+        stateful::Layout::new(
+            &s.stateful_elements(),
+            &columns.extent(),
+            options.wide,
+            full,
+        )
+    });
     // One price block for every provider and date, which prices some elements simply and
     // others not.
     let block = simple.as_ref().and_then(Simple::uniform);

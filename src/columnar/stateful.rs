@@ -458,8 +458,10 @@ impl Keys {
 
 impl Layout {
     /// The layout for the elements marked in `stateful` (by interned element; at most 256),
-    /// in 64-bit records when the figures of `extent` fit them and `wide` is not asked for.
-    pub(crate) fn new(stateful: &[bool], extent: &Extent, wide: bool) -> Self {
+    /// in 64-bit records when the figures of `extent` fit them and `wide` is not asked for;
+    /// ranges of [`place_bits`] when `full`, else of 2 clients (for tests, so that a few
+    /// rows fill many).
+    pub(crate) fn new(stateful: &[bool], extent: &Extent, wide: bool, full: bool) -> Self {
         let mut ord = vec![u16::MAX; stateful.len()];
         let mut elements = Vec::new();
         for (e, _) in stateful.iter().enumerate().filter(|(_, &s)| s).take(256) {
@@ -467,8 +469,7 @@ impl Layout {
             elements.push(e as u16);
         }
         let ord_bits = usize::BITS - elements.len().saturating_sub(1).leading_zeros();
-        // Small ranges in tests, so that they hold many.
-        let place_bits = if cfg!(test) { 1 } else { place_bits(ord_bits) };
+        let place_bits = if full { place_bits(ord_bits) } else { 1 };
         let fields = match wide {
             true => None,
             false => Fields::narrow(place_bits + ord_bits, extent),
@@ -1723,7 +1724,7 @@ mod tests {
         // The general path orders a client's stateful rows of an element by date, provider,
         // quantity, then row; the decimals written never decide. Both widths.
         for wide in [true, false] {
-            let layout = Layout::new(&[false, true, false, true], &EXTENT, wide);
+            let layout = Layout::new(&[false, true, false, true], &EXTENT, wide, false);
             let packer = layout.packer();
             assert_eq!(layout.fields.wide, wide);
             let d = |month: u32, day: u32| 2024 << 9 | month << 5 | day;
@@ -1859,6 +1860,6 @@ mod tests {
             ..fine
         };
         assert!(Fields::narrow(13, &many).is_none());
-        assert!(Layout::new(&[true], &many, false).fields.wide);
+        assert!(Layout::new(&[true], &many, false, false).fields.wide);
     }
 }

@@ -548,6 +548,16 @@ fn random_rows(
     elements: &[&str],
     quantity: impl Fn(&mut dyn FnMut(u64) -> u64) -> String,
 ) -> Vec<Delivery> {
+    random_rows_of(seed, (12_000, 4_000), elements, quantity)
+}
+
+/// [`random_rows`] with `(rows, clients)`.
+fn random_rows_of(
+    seed: u64,
+    (rows, clients): (usize, u64),
+    elements: &[&str],
+    quantity: impl Fn(&mut dyn FnMut(u64) -> u64) -> String,
+) -> Vec<Delivery> {
     let mut x = seed;
     let mut next = |n: u64| {
         x ^= x << 13;
@@ -555,15 +565,59 @@ fn random_rows(
         x ^= x << 17;
         x % n
     };
-    (0..12_000)
+    (0..rows)
         .map(|_| {
             let date = format!("{}-{:02}-{:02}", 2023 + next(2), next(12) + 1, next(28) + 1);
-            let client = format!("C{}", next(4_000));
+            let client = format!("C{}", next(clients));
             let element = elements[next(elements.len() as u64) as usize];
             let q = quantity(&mut next);
             testkit::delivery(&date, &client, element, &q)
         })
         .collect()
+}
+
+#[test]
+fn tiers_and_caps_in_ranges_of_the_release_size() {
+    // Tests otherwise put 2 clients in a range of pass 2; here ranges take their release
+    // size (1,024 clients for these tables' elements), so 3,000 clients fill two and part
+    // of a third, each a counting sort over thousands of buckets. Both tables have caps and
+    // tiers: TWO_SHAPES in the one branch-free pass (with a few clients, those of SKILLS or
+    // TRAINING, through the decimal path), UNIFORM in the general loop. Quantities have up
+    // to two decimals and reach 3.99, so that both cross tiers and caps, alone and in turn.
+    // Simple elements are rare: under test, a client with more than 8 simple lines sends
+    // the whole run through the checked paths (see `LINE_BITS`).
+    let mut elements = vec!["SKILLS", "TRAINING", "ESSENTIALS", "CASE_MGMT", "HYGIENE"];
+    for _ in 0..6 {
+        elements.extend([
+            "INTAKE", "INFO", "CONSULT", "MEDIATE", "SHELTER", "FOOD", "DOCS",
+        ]);
+    }
+    let deliveries = random_rows_of(0xd1b5_4a32_d192_ed03, (40_000, 3_000), &elements, |next| {
+        format!("{}.{:02}", next(4), next(100))
+    });
+    let catalog = Catalog::shipped().unwrap();
+    let cx_of = |text: &str| {
+        let table = PricingTable::from_toml(text, Path::new("u.toml")).unwrap();
+        PriceBook::new(&catalog, vec![table]).unwrap()
+    };
+    let columns = Columns::from_deliveries(&deliveries, &catalog).unwrap();
+    for text in [TWO_SHAPES.to_owned(), UNIFORM.replace("{rounding}", "")] {
+        let book = cx_of(&text);
+        let expected = general(&deliveries, &catalog, &book);
+        // The data must reach what the test is for: rejections over a cap, whole and in
+        // part, in every range.
+        let partial = expected.rejections().iter().filter(|r| r.is_partial());
+        assert!(partial.count() > 100);
+        assert!(expected.rows_rejected() > 100);
+        for options in both_widths(&[1, 2]) {
+            let options = ColumnarOptions {
+                full_ranges: true,
+                ..options
+            };
+            let fast = value_by_client(&columns, context(&catalog, &book), options).unwrap();
+            assert_same(&fast, &expected);
+        }
+    }
 }
 
 #[test]
