@@ -805,8 +805,9 @@ impl Columns {
             self.side.insert(self.client.len() as u32, s);
         }
         self.dates = (self.dates.0.min(date), self.dates.1.max(date));
-        // Only the quantities the fast paths may take.
-        if narrow > 0 {
+        // Only the quantities the fast paths may take: not those aside, whose mark would
+        // widen every packed record's quantity to 32 bits.
+        if narrow > 0 && narrow != NARROW_SIDE {
             self.largest = self.largest.max(i64::from(narrow));
             self.scales = (self.scales.0.min(scale), self.scales.1.max(scale));
         }

@@ -1025,6 +1025,44 @@ fn quantities_beyond_32_bits_equal_the_general_path() {
     check_one_table(&shaped, TWO_SHAPES);
 }
 
+#[test]
+fn rows_aside_leave_the_records_narrow() {
+    // Nine quantities of two decimals, the largest 9.25; then a zero quantity, a stated
+    // unit and a quantity beyond 32 bits, all three kept aside (their mark in the column
+    // is all ones). The extent that sizes pass 2's records must stay the nine's: counted
+    // in, the mark made every record's quantity 32 bits wide, and the decimals 0 to 2.
+    let catalog = testkit::catalog();
+    let mut text = String::from("date,provider,client,element,quantity,unit\n");
+    let mut deliveries = Vec::new();
+    for d in 1..=9 {
+        let (date, q) = (format!("2024-03-0{d}"), format!("{d}.25"));
+        deliveries.push(testkit::delivery(&date, "C1", "CONSULT", &q));
+        text.push_str(&format!("{date},PRV-A,C1,CONSULT,{q},\n"));
+    }
+    let plain = Columns::from_deliveries(&deliveries, &catalog)
+        .unwrap()
+        .extent();
+    assert_eq!((plain.quantity, plain.scales), (92_500, (2, 2)));
+    let stated = testkit::delivery("2024-03-11", "C1", "CONSULT", "2").with_unit(Unit::Eur);
+    deliveries.extend([
+        testkit::delivery("2024-03-10", "C1", "CONSULT", "0"),
+        stated,
+        testkit::delivery("2024-03-12", "C1", "CONSULT", "1000000"),
+    ]);
+    text.push_str("2024-03-10,PRV-A,C1,CONSULT,0,\n2024-03-11,PRV-A,C1,CONSULT,2,eur\n");
+    text.push_str("2024-03-12,PRV-A,C1,CONSULT,1000000,\n");
+    let path = write("rows-aside.csv", text.as_bytes());
+    let read = Columns::read_csv(&path, CsvOptions::default(), &catalog);
+    for columns in [
+        Columns::from_deliveries(&deliveries, &catalog).unwrap(),
+        read.unwrap().unwrap(),
+    ] {
+        assert_eq!(columns.len(), 12);
+        let extent = columns.extent();
+        assert_eq!((extent.quantity, extent.scales), (92_500, (2, 2)));
+    }
+}
+
 proptest! {
     /// The id tables' two-load reading of an id equals the plain zero-padded copy, at every
     /// length the tables keep inline.
