@@ -1305,6 +1305,9 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             }
             lo = hi;
         }
+        // When every quantity was written with the same decimals, the rows before a
+        // rejection have its row's: its decimals are told without looking back.
+        let one_scale = fields.scale_mask == 0;
         // The rejections kept, made compact, and taken back from their clients' sums.
         for &packed in spare.get(..kept).unwrap_or_default() {
             let at = (packed >> 32) as usize & ((1 << 31) - 1);
@@ -1322,12 +1325,13 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             }
             // In part: the larger of the decimals of the row, the cap and the year so far
             // (the rows before it in its group: one row a group and year is in part).
-            let scale = match partial {
-                true => (recs.get(..at).unwrap_or_default().iter())
+            let scale = match (partial, one_scale) {
+                (false, _) => scale,
+                (true, true) => scale.max(p.cap_scale as u8),
+                (true, false) => (recs.get(..at).unwrap_or_default().iter())
                     .rev()
                     .take_while(|&&b| fields.group_year(b) == fields.group_year(r))
                     .fold(scale.max(p.cap_scale as u8), |m, &b| m.max(fields.scale(b))),
-                false => scale,
             };
             out.overs.push(Over {
                 row,

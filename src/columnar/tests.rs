@@ -582,8 +582,10 @@ fn tiers_and_caps_in_ranges_of_the_release_size() {
     // size (1,024 clients for these tables' elements), so 3,000 clients fill two and part
     // of a third, each a counting sort over thousands of buckets. Both tables have caps and
     // tiers: TWO_SHAPES in the one branch-free pass (with a few clients, those of SKILLS or
-    // TRAINING, through the decimal path), UNIFORM in the general loop. Quantities have up
-    // to two decimals and reach 3.99, so that both cross tiers and caps, alone and in turn.
+    // TRAINING, through the decimal path), UNIFORM in the general loop. Quantities reach
+    // 3.99, so that both cross tiers and caps, alone and in turn; in each set all are
+    // written with the same decimals (two, then one), whose rejections in part tell their
+    // excess's decimals without looking back (one decimal, below CONSULT's cap of 4.50).
     // Simple elements are rare: under test, a client with more than 8 simple lines sends
     // the whole run through the checked paths (see `LINE_BITS`).
     let mut elements = vec!["SKILLS", "TRAINING", "ESSENTIALS", "CASE_MGMT", "HYGIENE"];
@@ -592,30 +594,45 @@ fn tiers_and_caps_in_ranges_of_the_release_size() {
             "INTAKE", "INFO", "CONSULT", "MEDIATE", "SHELTER", "FOOD", "DOCS",
         ]);
     }
-    let deliveries = random_rows_of(0xd1b5_4a32_d192_ed03, (40_000, 3_000), &elements, |next| {
-        format!("{}.{:02}", next(4), next(100))
-    });
     let catalog = Catalog::shipped().unwrap();
-    let cx_of = |text: &str| {
+    let book_of = |text: &str| {
         let table = PricingTable::from_toml(text, Path::new("u.toml")).unwrap();
         PriceBook::new(&catalog, vec![table]).unwrap()
     };
-    let columns = Columns::from_deliveries(&deliveries, &catalog).unwrap();
-    for text in [TWO_SHAPES.to_owned(), UNIFORM.replace("{rounding}", "")] {
-        let book = cx_of(&text);
-        let expected = general(&deliveries, &catalog, &book);
-        // The data must reach what the test is for: rejections over a cap, whole and in
-        // part, in every range.
-        let partial = expected.rejections().iter().filter(|r| r.is_partial());
-        assert!(partial.count() > 100);
-        assert!(expected.rows_rejected() > 100);
-        for options in both_widths(&[1, 2]) {
-            let options = ColumnarOptions {
-                full_ranges: true,
-                ..options
-            };
-            let fast = value_by_client(&columns, context(&catalog, &book), options).unwrap();
-            assert_same(&fast, &expected);
+    let two_decimals = |next: &mut dyn FnMut(u64) -> u64| format!("{}.{:02}", next(4), next(100));
+    let one_decimal = |next: &mut dyn FnMut(u64) -> u64| format!("{}.{}", next(4), next(10));
+    let sets = [
+        random_rows_of(
+            0xd1b5_4a32_d192_ed03,
+            (40_000, 3_000),
+            &elements,
+            two_decimals,
+        ),
+        random_rows_of(
+            0x8cb9_2ba7_2f3d_8dd7,
+            (40_000, 3_000),
+            &elements,
+            one_decimal,
+        ),
+    ];
+    for deliveries in &sets {
+        let columns = Columns::from_deliveries(deliveries, &catalog).unwrap();
+        for text in [TWO_SHAPES.to_owned(), UNIFORM.replace("{rounding}", "")] {
+            let book = book_of(&text);
+            let expected = general(deliveries, &catalog, &book);
+            // The data must reach what the test is for: rejections over a cap, whole and
+            // in part, in every range.
+            let partial = expected.rejections().iter().filter(|r| r.is_partial());
+            assert!(partial.count() > 100);
+            assert!(expected.rows_rejected() > 100);
+            for options in both_widths(&[1, 2]) {
+                let options = ColumnarOptions {
+                    full_ranges: true,
+                    ..options
+                };
+                let fast = value_by_client(&columns, context(&catalog, &book), options);
+                assert_same(&fast.unwrap(), &expected);
+            }
         }
     }
 }
