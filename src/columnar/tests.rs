@@ -1043,6 +1043,42 @@ fn quantities_beyond_32_bits_equal_the_general_path() {
 }
 
 #[test]
+fn an_excess_beyond_32_bits_equals_the_general_path() {
+    // INFO capped at 1 and billed in steps of 500,000 (5 × 10⁹ with four decimals, beyond
+    // 32 bits, from quantities within them): each row's excess over the cap is that large,
+    // in part and whole, through pass 2's general loop for a cap with an increment. C2's
+    // excess is small.
+    let table = r#"schema = 1
+id = "lt-national"
+version = "2024"
+scope = "national"
+valid_from = "2024-01-01"
+valid_to = "2024-12-31"
+source = "test"
+
+[[price]]
+element = "INFO"
+unit_price = "0.01"
+min_increment = "500000"
+cap_per_client_year = "1"
+
+[[price]]
+element = "FOOD"
+unit_price = "12.50"
+min_increment = "0.5"
+cap_per_client_year = "2"
+"#;
+    let deliveries = [
+        testkit::delivery("2024-03-01", "C1", "INFO", "0.5"),
+        testkit::delivery("2024-03-02", "C1", "INFO", "2"),
+        testkit::delivery("2024-03-02", "C1", "FOOD", "1.2"),
+        testkit::delivery("2024-03-01", "C2", "FOOD", "1.2"),
+        testkit::delivery("2024-03-03", "C2", "FOOD", "0.7"),
+    ];
+    check_one_table(&deliveries, table);
+}
+
+#[test]
 fn rows_aside_leave_the_records_narrow() {
     // Nine quantities of two decimals, the largest 9.25; then a zero quantity, a stated
     // unit and a quantity beyond 32 bits, all three kept aside (their mark in the column
