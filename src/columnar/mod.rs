@@ -702,7 +702,8 @@ pub struct Columns {
     side: HashMap<u32, Side>,
     /// The first and last packed dates (`(u32::MAX, 0)` when empty).
     dates: (u32, u32),
-    /// The largest positive quantity held in `quantity`, with [`QS`] decimals (0 when none).
+    /// The largest positive quantity held in `quantity` (not the mark of one aside), with
+    /// [`QS`] decimals (0 when none).
     largest: i64,
     /// The fewest and most decimals such a quantity was written with (`(u8::MAX, 0)` when
     /// none).

@@ -256,7 +256,8 @@ impl Fields {
         let (fewest, most) = extent.scales;
         let unit_twos = QS - u32::from(most).min(QS);
         let unit = 10u64.pow(unit_twos);
-        // Larger quantities are never packed (see [`Layout::pack_rows`]).
+        // Below 2³² − 1: larger quantities are aside, never packed (see
+        // [`Layout::pack_rows`]), nor in the extent.
         let quantity = u64::try_from(extent.quantity)
             .ok()?
             .min(u64::from(u32::MAX));
