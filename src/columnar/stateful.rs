@@ -1198,13 +1198,12 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
     /// goes is a coin toss to the processor: one shape for tiers and caps, the year so far
     /// cleared where a group starts, each client's sums kept in registers, every row written
     /// to `spare` as a possible rejection over a cap (its index in `recs`, below 2³¹, and
-    /// its excess) and kept only where it is one. Each
-    /// row counts as a line of its whole quantity; the rejections kept are then taken back
-    /// from their clients' sums (their excess, and their line when wholly over the cap),
-    /// which costs far less than telling each row's billed quantity and line apart (about
-    /// 3 ms in 57). No sum can leave the range while a client has fewer than [`TWO_ROWS`]
-    /// rows (each row's cents below 2⁴³, its quantity below 2³²); a client with more goes
-    /// through the decimal path.
+    /// its excess) and kept only where it is one. Each row counts as a line of its whole
+    /// quantity; the rejections kept are then taken back from their clients' sums (their
+    /// excess, and their line when wholly over the cap), which costs far less than telling
+    /// each row's billed quantity and line apart (about 3 ms in 57). No sum can leave the
+    /// range while a client has fewer than [`TWO_ROWS`] rows (each row's cents below 2⁴³,
+    /// its quantity below 2³²); a client with more goes through the decimal path.
     ///
     /// Not inlined, nor are the grouping and ordering before it: inlined into the loop over
     /// the ranges, their loops' figures were pushed out of the registers.
