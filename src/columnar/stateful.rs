@@ -777,7 +777,7 @@ impl Overs {
             }
             let cap = self.caps.get(o.plan as usize).copied().flatten();
             let element = self.elements.get(usize::from(o.element));
-            // Both are known: `value_fast` checked every rejection.
+            // Both are known: pass 2 checked every rejection (see `Pass2::knows`).
             if let (Some(cap), Some(element)) = (cap, element) {
                 let reason = RejectReason::OverCap {
                     element: element.clone(),
@@ -951,6 +951,8 @@ fn round_cents(v: i64) -> Option<i64> {
 /// What a thread of pass 2 gives besides the sums it added.
 struct Out {
     overs: Vec<Over>,
+    /// How many of `overs` are whole.
+    whole: u64,
     /// Clients valued through the decimal path: their rejections and sums beyond the
     /// scaled integers.
     slow: Part,
@@ -1054,7 +1056,7 @@ fn value_lists<R: Record>(
             }
             all
         });
-    let pass = Pass2 {
+    let mut pass = Pass2 {
         shared,
         simple,
         layout,
@@ -1065,6 +1067,15 @@ fn value_lists<R: Record>(
         kinds,
         two,
     };
+    // Every rejection's plan has a cap and its element is interned (not reached otherwise:
+    // only plans with a cap reject over it). For the usual shapes, checked here once for
+    // every shape that rejects; for the others, as each client's rejections are made.
+    let rejecting = |t: &Two| t.beyond_billed == 0;
+    if (pass.two.iter().flat_map(|t| t.iter()))
+        .any(|t| rejecting(t) && !pass.knows(t.plan, t.element))
+    {
+        pass.two = None;
+    }
     // Contiguous ranges of clients with about equal records, one a thread, each with its
     // clients' sums.
     let shares = if total < MIN_PARALLEL_ROWS {
@@ -1097,16 +1108,7 @@ fn value_lists<R: Record>(
     let mut list: Vec<Over> = Vec::new();
     let mut whole = 0u64;
     for mut out in outs {
-        // Every rejection's plan has a cap and its element is interned (not reached
-        // otherwise: only plans with a cap reject over it).
-        let known = |o: &Over| {
-            caps.get(o.plan as usize).is_some_and(Option::is_some)
-                && usize::from(o.element) < ids.elements.len()
-        };
-        for o in &out.overs {
-            part.overflow |= !known(o);
-            whole += u64::from(!o.partial);
-        }
+        whole += out.whole;
         if list.is_empty() {
             list = std::mem::take(&mut out.overs);
         } else {
@@ -1123,11 +1125,21 @@ fn value_lists<R: Record>(
 }
 
 impl<'s, R: Record> Pass2<'s, '_, R> {
+    /// Whether a rejection of plan `plan` and element `element` can be made: the plan has a
+    /// cap and the element is interned.
+    fn knows(&self, plan: u32, element: u16) -> bool {
+        self.cap_scale
+            .get(plan as usize)
+            .is_some_and(Option::is_some)
+            && usize::from(element) < self.ids.elements.len()
+    }
+
     /// The clients of `ranges`, whose sums are `accs` (from client `first` on).
     fn value_ranges(&self, ranges: std::ops::Range<usize>, first: usize, accs: &mut [Acc]) -> Out {
         let layout = self.layout;
         let mut out = Out {
             overs: Vec::new(),
+            whole: 0,
             slow: Part::default(),
         };
         let fields = self.layout.fields;
@@ -1340,6 +1352,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
                     .take_while(|&&b| fields.group_year(b) == fields.group_year(r))
                     .fold(scale.max(p.cap_scale as u8), |m, &b| m.max(fields.scale(b))),
             };
+            out.whole += u64::from(!partial);
             out.overs.push(Over {
                 row,
                 plan: p.plan,
@@ -1426,6 +1439,10 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             start = end;
         }
         if fits {
+            for o in out.overs.get(before..).unwrap_or_default() {
+                out.whole += u64::from(!o.partial);
+                out.slow.overflow |= !self.knows(o.plan, o.element);
+            }
             merge_acc(acc, &sums, &mut out.slow.overflow);
             return;
         }
