@@ -156,6 +156,35 @@ impl SimpleSlot {
     }
 }
 
+/// A simple element's figures for [`Part::add_chosen`], one entry of 32 bytes: one load, and
+/// an entry's place is its element's shifted (two tables, a [`SimpleSlot`] and the
+/// increment's, took about 2 ms more of a run of 0.118 s, one thread).
+#[derive(Debug, Clone, Copy)]
+#[repr(align(32))]
+pub(crate) struct ChosenSlot {
+    /// The price with [`QS`] decimals.
+    price: u64,
+    /// The increment's multiplier, for the division by it.
+    magic: u64,
+    /// The unit's bit in a sum word.
+    unit_bit: u64,
+    /// The minimum increment with [`QS`] decimals, at least 1.
+    inc: u32,
+}
+
+impl ChosenSlot {
+    /// The entry of simple slot `slot`, of increment `inc` (at least 1) and its multiplier
+    /// `magic`.
+    pub(crate) fn new(slot: &SimpleSlot, inc: u32, magic: u64) -> Self {
+        Self {
+            price: slot.price as u64,
+            magic,
+            unit_bit: 1 << slot.unit_shift,
+            inc,
+        }
+    }
+}
+
 /// How many rows ahead the simple rows' loop asks for a client's sums.
 const AHEAD: usize = 32;
 
@@ -402,16 +431,15 @@ impl Part {
         self.simple_lines += (rows - (others.len() - listed)) as u64;
     }
 
-    /// Rows `rows` of columns `(client, element, quantity)`, each simple in the slot of its
-    /// element in `block`, added as [`Part::add_simple`] adds them, each quantity billed as
-    /// `billed(element, quantity)`. A function of its own, as [`Part::add_block`].
+    /// Rows `rows` of columns `(client, element, quantity)`, each simple in the entry of its
+    /// element in `table`, added as [`Part::add_simple`] adds them, each quantity billed as
+    /// [`super::up_to`] rounds it up. A function of its own, as [`Part::add_block`].
     #[inline(never)]
     pub(crate) fn add_chosen(
         &mut self,
-        block: &[SimpleSlot],
+        table: &[ChosenSlot],
         (client, element, quantity): (&[u32], &[u16], &[u32]),
         rows: &[u32],
-        billed: impl Fn(u16, i64) -> i64,
     ) {
         let words = &mut self.simple;
         let mut missed = 0usize;
@@ -427,12 +455,15 @@ impl Part {
                 missed += 1;
                 continue;
             };
-            let q = i64::from(q);
-            let slot = block.get(usize::from(e)).copied().unwrap_or(NOT_SIMPLE);
+            let Some(s) = table.get(usize::from(e)) else {
+                missed += 1;
+                continue;
+            };
             match words.get_mut(c as usize) {
                 Some(w) => {
-                    let billed = billed(e, q);
-                    add_to_words(w, slot.cents(billed), billed, 1 << slot.unit_shift);
+                    let billed = super::up_to(q, s.inc, s.magic);
+                    let cents = (u64::from(billed) * s.price + 500_000) / 1_000_000;
+                    add_to_words(w, cents, i64::from(billed), s.unit_bit);
                 }
                 None => missed += 1,
             }

@@ -1018,9 +1018,6 @@ const fn magic(d: u32) -> u64 {
     (1u64 << 41) / d + 1
 }
 
-/// [`magic`] of 1.
-const ONE: u64 = magic(1);
-
 /// `q` (below 2²⁴) rounded up to a multiple of `d` (1 to 2¹⁶, `m = magic(d)`): ⌈q / d⌉ × d,
 /// the division done as a multiplication. Exact for every numerator below 2²⁵ and divisor up
 /// to 2¹⁶ (Granlund and Montgomery, 1994, theorem 4.2: m × d lies in (2⁴¹, 2⁴¹ + 2¹⁶]).
@@ -1125,14 +1122,14 @@ fn value_columns(
         }
         qmax.into_boxed_slice().try_into().ok()
     });
-    // By element of the block: its increment (at least 1) and that increment's multiplier
-    // for `up_to`.
-    let steps: Vec<(u32, u64)> = match block {
+    // By element of a mixed block: what its simple rows' loop needs, the increment (at
+    // least 1) with its multiplier for `up_to` among it.
+    let steps: Vec<engine::ChosenSlot> = match block {
         Some(block) if mixed => block
             .iter()
             .map(|s| {
                 let inc = u32::from(s.inc.max(1));
-                (inc, magic(inc))
+                engine::ChosenSlot::new(s, inc, magic(inc))
             })
             .collect(),
         _ => Vec::new(),
@@ -1237,11 +1234,10 @@ fn value_columns(
                             span = Some(from..marks.get(chunk).copied().unwrap_or(from));
                             chunk += 1;
                         }
-                        Some(simple) if mixed => {
+                        Some(_) if mixed => {
                             // One price block, with simple and other elements: the rows are first
                             // split without a branch (which way a row goes is a coin toss to the
                             // processor), then the simple ones are added in a loop of their own.
-                            let block = simple.uniform().unwrap_or_default();
                             // The others go straight to the noted ones when a second reading
                             // takes them.
                             let sink = match takes_others {
@@ -1277,14 +1273,7 @@ fn value_columns(
                                 );
                                 // Rounded up to the increment without a branch (whether a row's
                                 // element has an increment is a coin toss too) or a division.
-                                let billed = |element: u16, q: i64| {
-                                    let (inc, m) = steps
-                                        .get(usize::from(element))
-                                        .copied()
-                                        .unwrap_or((1, ONE));
-                                    i64::from(up_to(q as u32, inc, m))
-                                };
-                                part.add_chosen(block, cols, rows, billed);
+                                part.add_chosen(&steps, cols, rows);
                             }
                         }
                         Some(simple) if simple.uniform().is_some() => {
