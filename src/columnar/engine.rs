@@ -432,8 +432,9 @@ impl Part {
     }
 
     /// Rows `rows` of columns `(client, element, quantity)`, each simple in the entry of its
-    /// element in `table`, added as [`Part::add_simple`] adds them, each quantity billed as
-    /// [`super::up_to`] rounds it up. A function of its own, as [`Part::add_block`].
+    /// element in `table`, added as [`Part::add_simple`] adds them, each quantity rounded up
+    /// to its element's increment by [`super::up_to`]. A function of its own, as
+    /// [`Part::add_block`].
     #[inline(never)]
     pub(crate) fn add_chosen(
         &mut self,

@@ -1124,7 +1124,7 @@ fn value_columns(
     });
     // By element of a mixed block: what its simple rows' loop needs, the increment (at
     // least 1) with its multiplier for `up_to` among it.
-    let steps: Vec<engine::ChosenSlot> = match block {
+    let chosen_slots: Vec<engine::ChosenSlot> = match block {
         Some(block) if mixed => block
             .iter()
             .map(|s| {
@@ -1273,7 +1273,7 @@ fn value_columns(
                                 );
                                 // Rounded up to the increment without a branch (whether a row's
                                 // element has an increment is a coin toss too) or a division.
-                                part.add_chosen(&steps, cols, rows);
+                                part.add_chosen(&chosen_slots, cols, rows);
                             }
                         }
                         Some(simple) if simple.uniform().is_some() => {
