@@ -141,7 +141,7 @@ impl SimpleSlot {
     /// unsigned arithmetic, a little shorter than signed.
     #[inline(always)]
     pub(crate) fn cents(&self, billed: i64) -> u64 {
-        (billed as u64 * self.price as u64 + 500_000) / 1_000_000
+        cents_of(billed as u64, self.price as u64)
     }
 
     /// The billed quantity of a quantity below `qmax`: rounded up to the increment.
@@ -154,6 +154,13 @@ impl SimpleSlot {
             q
         }
     }
+}
+
+/// The cents of a simple line of billed quantity `billed` at price `price` (both with
+/// [`QS`] decimals, their product below 2⁶³), rounded half-up.
+#[inline(always)]
+fn cents_of(billed: u64, price: u64) -> u64 {
+    (billed * price + 500_000) / 1_000_000
 }
 
 /// A simple element's figures for [`Part::add_chosen`], one entry of 32 bytes: one load, and
@@ -173,12 +180,12 @@ pub(crate) struct ChosenSlot {
 }
 
 impl ChosenSlot {
-    /// The entry of simple slot `slot`, of increment `inc` (at least 1) and its multiplier
-    /// `magic`.
-    pub(crate) fn new(slot: &SimpleSlot, inc: u32, magic: u64) -> Self {
+    /// The entry of simple slot `slot`.
+    pub(crate) fn new(slot: &SimpleSlot) -> Self {
+        let inc = u32::from(slot.inc.max(1));
         Self {
             price: slot.price as u64,
-            magic,
+            magic: super::magic(inc),
             unit_bit: 1 << slot.unit_shift,
             inc,
         }
@@ -463,7 +470,7 @@ impl Part {
             match words.get_mut(c as usize) {
                 Some(w) => {
                     let billed = super::up_to(q, s.inc, s.magic);
-                    let cents = (u64::from(billed) * s.price + 500_000) / 1_000_000;
+                    let cents = cents_of(u64::from(billed), s.price);
                     add_to_words(w, cents, i64::from(billed), s.unit_bit);
                 }
                 None => missed += 1,

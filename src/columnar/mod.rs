@@ -2,10 +2,11 @@
 //!
 //! [`Columns`] holds deliveries as struct-of-arrays: interned `u32` client ids, `u16`
 //! provider and element ids, packed dates and quantities as `u32` with four decimals (17
-//! bytes a row plus the id tables; a larger or unusual quantity is kept exact aside). [`value_by_client`] values them and totals them by client, on
-//! one thread or several; [`value_csv_by_client`] does the same while reading a deliveries
-//! file, with memory bounded by the number of clients (plus the rows whose price depends on
-//! the client's year: tiers and caps).
+//! bytes a row plus the id tables; a larger or unusual quantity is kept exact aside).
+//! [`value_by_client`] values them and totals them by client, on one thread or several;
+//! [`value_csv_by_client`] does the same while reading a deliveries file, with memory
+//! bounded by the number of clients (plus the rows whose price depends on the client's year:
+//! tiers and caps).
 //!
 //! The result is the general path's to the cent: the same rounded amounts, lines, billed
 //! quantities, units, rows valued and rejected and rejections ([`crate::value`] followed by a
@@ -1122,16 +1123,9 @@ fn value_columns(
         }
         qmax.into_boxed_slice().try_into().ok()
     });
-    // By element of a mixed block: what its simple rows' loop needs, the increment (at
-    // least 1) with its multiplier for `up_to` among it.
+    // By element of a mixed block: what its simple rows' loop needs.
     let chosen_slots: Vec<engine::ChosenSlot> = match block {
-        Some(block) if mixed => block
-            .iter()
-            .map(|s| {
-                let inc = u32::from(s.inc.max(1));
-                engine::ChosenSlot::new(s, inc, magic(inc))
-            })
-            .collect(),
+        Some(block) if mixed => block.iter().map(engine::ChosenSlot::new).collect(),
         _ => Vec::new(),
     };
     // Whether some element of the one price block has a minimum increment.

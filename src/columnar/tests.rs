@@ -583,10 +583,10 @@ fn tiers_and_caps_in_ranges_of_the_release_size() {
     // of a third, each a counting sort over thousands of buckets. Both tables have caps and
     // tiers: TWO_SHAPES in the one branch-free pass, UNIFORM in the general loop (with
     // the clients of SKILLS or TRAINING, whose prices leave the scaled integers, through
-    // the decimal path). Quantities reach
-    // 3.99, so that both cross tiers and caps, alone and in turn; in each set all are
-    // written with the same decimals (two, then one), whose rejections in part tell their
-    // excess's decimals without looking back (one decimal, below CONSULT's cap of 4.50).
+    // the decimal path). Quantities reach 3.99, so that both cross tiers and caps, alone
+    // and in turn; in each set all are written with the same decimals (two, then one),
+    // whose rejections in part tell their excess's decimals without looking back (one
+    // decimal, below CONSULT's cap of 4.50).
     // Simple elements are rare: under test, a client with more than 8 simple lines sends
     // the whole run through the checked paths (see `LINE_BITS`).
     let mut elements = vec!["SKILLS", "TRAINING", "ESSENTIALS", "CASE_MGMT", "HYGIENE"];
