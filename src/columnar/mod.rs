@@ -1102,12 +1102,14 @@ fn value_columns(
     };
     let layout = simple.as_ref().map(|s| {
         let full = options.full_ranges || !cfg!(test);
-        stateful::Layout::new(
+        let mut layout = stateful::Layout::new(
             &s.stateful_elements(),
             &columns.extent(),
             options.wide,
             full,
-        )
+        );
+        layout.fix_parts(s, &rank);
+        layout
     });
     // One price block for every provider and date, which prices some elements simply and
     // others not.
