@@ -18,7 +18,7 @@ use std::ops::BitOr;
 
 use super::engine::{merge_acc, Acc, Part, SRow, Shared, Simple, MIXED};
 use super::plan::{from_scaled, round_scaled, year_of, Plan, Rule, Step, NO_PLAN, QS};
-use super::{on_threads, Columns, Ids, MIN_PARALLEL_ROWS, NARROW_SIDE};
+use super::{expect_room, on_threads, Columns, Ids, MIN_PARALLEL_ROWS, NARROW_SIDE};
 use crate::money::{Quantity, Rounding};
 use crate::valuation::{RejectReason, Rejection};
 use crate::ElementCode;
@@ -1296,7 +1296,19 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
         // After placing: `next[k]` is where bucket `k` ends (and `k + 1` starts). In 32 bits,
         // so that the counters take half the cache.
         let mut next = vec![0u32; per_client * clients + 1];
+        // The records of these ranges, those read so far, and whether the rejections have
+        // been given their room (see [`expect_room`]).
+        let count = |range: usize| -> usize {
+            (self.fast.iter())
+                .map(|lists| lists.get(range).map_or(0, Vec::len))
+                .sum()
+        };
+        let (all, mut done, mut sized) = (ranges.clone().map(count).sum(), 0usize, false);
         for range in ranges {
+            if !sized && !out.overs.is_empty() {
+                expect_room(&mut out.overs, done, all);
+                sized = true;
+            }
             let list = |lists: &'s [Vec<R>]| lists.get(range).map_or(&[][..], Vec::as_slice);
             // One part's list is read where it is; several are put together first.
             let records: &[R] = match self.fast {
@@ -1312,6 +1324,7 @@ impl<'s, R: Record> Pass2<'s, '_, R> {
             if records.is_empty() {
                 continue;
             }
+            done += records.len();
             // Counted in 32 bits: a range of more records (more than 32 GiB) is beyond the
             // scaled integers.
             if u32::try_from(records.len()).is_err() {

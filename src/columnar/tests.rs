@@ -1439,3 +1439,16 @@ fn sums_beyond_the_scaled_integers_add_in_row_order() {
         }
     }
 }
+
+#[test]
+fn room_expected_is_the_share_seen_scaled_up_and_a_sixteenth_more() {
+    // 10 items from 1 unit of 10: 100 expected, 106 with a sixteenth more.
+    let mut v: Vec<u32> = (0..10).collect();
+    expect_room(&mut v, 1, 10);
+    assert!(v.capacity() >= 106, "{}", v.capacity());
+    assert_eq!(v.len(), 10);
+    // Nothing seen: no room asked for.
+    let mut none: Vec<u32> = Vec::new();
+    expect_room(&mut none, 0, 10);
+    assert_eq!(none.capacity(), 0);
+}
