@@ -637,54 +637,35 @@ impl Layout {
         fast: &mut [Vec<R>],
         rest: &mut Vec<u32>,
     ) {
-        let Cut {
-            n,
-            quantity,
-            provider,
-            element,
-            date,
-            client,
-            scale,
-        } = Cut::of(columns);
         let (f, place_bits) = (self.fields, self.place_bits);
         let t = f.times;
         let mask = (1u32 << place_bits) - 1;
         // A client's place times this is its first key's part.
         let place_key = (self.keys.each as u64).wrapping_mul(t.key);
-        for &i in rows {
-            let row = i as usize;
-            let packed = || {
-                if row >= n {
-                    return None;
-                }
-                // The element's part, plus 1 (not 0: packed).
-                let element = *fixed.element.get(usize::from(element[row]))?;
-                let q = quantity[row];
-                // Not 0, nor aside.
-                if element == 0 || !(1..NARROW_SIDE).contains(&q) {
-                    return None;
-                }
-                // Every provider of the columns has a rank (the tables' 256 are all of them).
-                let rank = *fixed.rank.get(usize::from(provider[row]))?;
-                let client = client[row];
-                let key = u64::from(client & mask)
-                    .wrapping_mul(place_key)
-                    .wrapping_add(element - 1);
-                let date = u64::from(date[row].wrapping_sub(f.date_base));
-                // As [`Record::assemble`] puts them (the narrow records' figures always fit).
-                let r = key
-                    | date.wrapping_mul(t.date)
-                    | rank
-                    | u64::from(q).wrapping_mul(t.quantity)
-                    | u64::from(i).wrapping_mul(t.row)
-                    | u64::from(scale[row].wrapping_sub(f.scale_base));
-                Some(((client >> place_bits) as usize, R::from_u64(r)))
-            };
-            match packed().and_then(|(range, rec)| Some((fast.get_mut(range)?, rec))) {
-                Some((list, rec)) => list.push(rec),
-                None => rest.push(i),
+        pack_rows_by(columns, rows, fast, rest, |c, row, i| {
+            // The element's part, plus 1 (not 0: packed).
+            let element = *fixed.element.get(usize::from(c.element[row]))?;
+            let q = c.quantity[row];
+            // Not 0, nor aside.
+            if element == 0 || !(1..NARROW_SIDE).contains(&q) {
+                return None;
             }
-        }
+            // Every provider of the columns has a rank (the tables' 256 are all of them).
+            let rank = *fixed.rank.get(usize::from(c.provider[row]))?;
+            let client = c.client[row];
+            let key = u64::from(client & mask)
+                .wrapping_mul(place_key)
+                .wrapping_add(element - 1);
+            let date = u64::from(c.date[row].wrapping_sub(f.date_base));
+            // As [`Record::assemble`] puts them (the narrow records' figures always fit).
+            let r = key
+                | date.wrapping_mul(t.date)
+                | rank
+                | u64::from(q).wrapping_mul(t.quantity)
+                | u64::from(i).wrapping_mul(t.row)
+                | u64::from(c.scale[row].wrapping_sub(f.scale_base));
+            Some(((client >> place_bits) as usize, R::from_u64(r)))
+        });
     }
 
     /// [`Layout::pack_into`] with each row's stateful plan by `plan(provider, element, date)`.
@@ -698,37 +679,18 @@ impl Layout {
         rest: &mut Vec<u32>,
         plan: impl Fn(u16, u16, u32) -> Option<u32>,
     ) {
-        let Cut {
-            n,
-            quantity,
-            provider,
-            element,
-            date,
-            client,
-            scale,
-        } = Cut::of(columns);
         let packer = self.packer();
-        for &i in rows {
-            let row = i as usize;
-            let packed = || {
-                if row >= n {
-                    return None;
-                }
-                let (q, provider) = (quantity[row], provider[row]);
-                let (element, date) = (element[row], date[row]);
-                let rank = *rank.get(usize::from(provider))?;
-                // Not 0, nor aside.
-                if plan(provider, element, date)? == NO_PLAN || !(1..NARROW_SIDE).contains(&q) {
-                    return None;
-                }
-                let (client, scale) = (client[row], scale[row]);
-                packer.pack(client, element, date, rank, q, i, scale)
-            };
-            match packed().and_then(|(range, rec)| Some((fast.get_mut(range)?, rec))) {
-                Some((list, rec)) => list.push(rec),
-                None => rest.push(i),
+        pack_rows_by(columns, rows, fast, rest, |c, row, i| {
+            let (q, provider) = (c.quantity[row], c.provider[row]);
+            let (element, date) = (c.element[row], c.date[row]);
+            let rank = *rank.get(usize::from(provider))?;
+            // Not 0, nor aside.
+            if plan(provider, element, date)? == NO_PLAN || !(1..NARROW_SIDE).contains(&q) {
+                return None;
             }
-        }
+            let (client, scale) = (c.client[row], c.scale[row]);
+            packer.pack(client, element, date, rank, q, i, scale)
+        });
     }
 
     /// The general records of every packed row (`fast`: by part, by range), for when some
@@ -788,6 +750,32 @@ impl<'c> Cut<'c> {
             date: &c.date[..n],
             client: &c.client[..n],
             scale: &c.scale[..n],
+        }
+    }
+}
+
+/// Rows `rows` of `columns` packed by `pack(columns, row as an index, row)` (its range and
+/// record, read from the row's own index below the columns' length) into `fast`; the rows
+/// it gives no record, or a range beyond the lists, listed in `rest`.
+#[inline(always)]
+fn pack_rows_by<R: Record>(
+    columns: &Columns,
+    rows: &[u32],
+    fast: &mut [Vec<R>],
+    rest: &mut Vec<u32>,
+    pack: impl Fn(&Cut<'_>, usize, u32) -> Option<(usize, R)>,
+) {
+    let cut = Cut::of(columns);
+    for &i in rows {
+        let row = i as usize;
+        let packed = if row < cut.n {
+            pack(&cut, row, i)
+        } else {
+            None
+        };
+        match packed.and_then(|(range, rec)| Some((fast.get_mut(range)?, rec))) {
+            Some((list, rec)) => list.push(rec),
+            None => rest.push(i),
         }
     }
 }
