@@ -1056,12 +1056,16 @@ const SIZE_LISTS_AFTER: usize = 1 << 16;
 /// would otherwise grow by doubling copies on the way as many records as it ends with, and
 /// holds up to twice their room; room never written to is never resident.
 fn reserve_lists(fast: &mut stateful::Lists, packed: usize, seen: usize, rows: usize) {
-    if seen == 0 || fast.ranges() == 0 {
-        return;
+    if let (Some(expected), 1..) = (expected(packed, seen, rows), fast.ranges()) {
+        let each = expected / fast.ranges();
+        fast.reserve(each + each / 7 + 16);
     }
-    let expected = (packed as u128 * rows.max(seen) as u128 / seen as u128) as usize;
-    let each = expected / fast.ranges();
-    fast.reserve(each + each / 7 + 16);
+}
+
+/// How many of something `all` units (rows, records) are expected to give when `seen` of
+/// them gave `count`; `None` when none were seen.
+fn expected(count: usize, seen: usize, all: usize) -> Option<usize> {
+    (seen > 0).then(|| (count as u128 * all.max(seen) as u128 / seen as u128) as usize)
 }
 
 /// Room in `v` for the items expected when `seen` of `all` units (rows, records) gave its
@@ -1071,11 +1075,9 @@ fn reserve_lists(fast: &mut stateful::Lists, packed: usize, seen: usize, rows: u
 /// thread). Room for every row at once (40 MB) took more time than the copies: memory
 /// that large is mapped afresh at every run, and each page's first touch is slow.
 pub(crate) fn expect_room<T>(v: &mut Vec<T>, seen: usize, all: usize) {
-    if seen == 0 {
-        return;
+    if let Some(expected) = expected(v.len(), seen, all) {
+        v.reserve((expected + expected / 16).saturating_sub(v.len()));
     }
-    let expected = (v.len() as u128 * all.max(seen) as u128 / seen as u128) as usize;
-    v.reserve((expected + expected / 16).saturating_sub(v.len()));
 }
 
 /// [`value_by_client`], with the unchecked loop for the simplest rows or without.
