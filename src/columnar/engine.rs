@@ -1454,7 +1454,7 @@ impl Shared<'_> {
                     k => Some(self.units.get(usize::from(k) - 1).copied()),
                 };
                 clients.push((
-                    ids.clients[c].clone(),
+                    c as u32,
                     Totals::from_parts(
                         u64::from(a.lines),
                         Money::new(amount),
@@ -1495,6 +1495,7 @@ impl Shared<'_> {
             made: rejections,
             overs: part.overs,
             rejections: std::sync::OnceLock::new(),
+            ids: std::sync::Arc::clone(&ids.clients),
             clients,
         })
     }

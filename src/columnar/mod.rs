@@ -50,7 +50,7 @@ mod tests;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::catalog::Catalog;
 use crate::delivery::Delivery;
@@ -141,9 +141,14 @@ pub struct ByClient {
     overs: stateful::Overs,
     /// Both, by row, made on first use.
     rejections: OnceLock<Vec<Rejection>>,
-    /// Every client with at least one line, in no particular order, in the pieces the
-    /// fast path's threads built (one list from the general path).
-    clients: Vec<Vec<(ClientId, Totals)>>,
+    /// The client ids, by interned number, shared with the columns they were read into
+    /// rather than cloned one by one (a clone changes the id's count of owners atomically:
+    /// 200,000 clones took about 1 ms of a run of 0.11 s with tiers and caps, and 1.4 ms of
+    /// one of 0.036 s with flat prices, one thread).
+    ids: Arc<Vec<ClientId>>,
+    /// Every client with at least one line, by number in `ids`, in no particular order, in
+    /// the pieces the fast path's threads built (one list from the general path).
+    clients: Vec<Vec<(u32, Totals)>>,
 }
 
 impl ByClient {
@@ -185,9 +190,7 @@ impl ByClient {
         // Sorted on each id's first 16 bytes, read once, as a number; only ids that share
         // them are compared in full (their bytes live apart, one cache miss each).
         let mut all: Vec<(u128, &ClientId, &Totals)> = self
-            .clients
-            .iter()
-            .flatten()
+            .totals()
             .map(|(c, t)| (order_prefix(c.as_str()), c, t))
             .collect();
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
@@ -200,20 +203,27 @@ impl ByClient {
     /// [`Error::Overflow`] when the grand total leaves the decimal range.
     pub fn to_rollup(&self) -> Result<Rollup> {
         let mut rollup = Rollup::new(&[GroupBy::Client])?;
-        for (client, totals) in self.clients.iter().flatten() {
+        for (client, totals) in self.totals() {
             rollup.add_client_totals(client.clone(), *totals)?;
         }
         Ok(rollup)
     }
+    /// Each client's totals, in no particular order (a number beyond `ids`, not reached,
+    /// is passed over).
+    fn totals(&self) -> impl Iterator<Item = (&ClientId, &Totals)> {
+        (self.clients.iter().flatten()).filter_map(|(c, t)| Some((self.ids.get(*c as usize)?, t)))
+    }
     /// From a general path's valuation rolled up by client.
     pub(crate) fn from_general(v: &crate::Valuation<'_>, rollup: &Rollup) -> Self {
-        let clients = rollup
+        let (ids, clients): (Vec<ClientId>, Vec<(u32, Totals)>) = rollup
             .groups()
             .filter_map(|(k, t)| match k.parts().next() {
                 Some(KeyPart::Client(c)) => Some((c.clone(), *t)),
                 _ => None,
             })
-            .collect();
+            .zip(0u32..)
+            .map(|((c, t), i)| (c, (i, t)))
+            .unzip();
         Self {
             rows_read: v.rows_read(),
             rows_valued: v.rows_valued(),
@@ -222,6 +232,7 @@ impl ByClient {
             made: v.rejections().to_vec(),
             overs: stateful::Overs::default(),
             rejections: OnceLock::new(),
+            ids: Arc::new(ids),
             clients: vec![clients],
         }
     }
@@ -574,7 +585,8 @@ impl SmallIdMap {
 /// order; codes the catalog lacks follow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Ids {
-    pub(crate) clients: Vec<ClientId>,
+    /// Shared with the results (see [`ByClient`]).
+    pub(crate) clients: Arc<Vec<ClientId>>,
     pub(crate) providers: Vec<ProviderId>,
     pub(crate) elements: Vec<ElementCode>,
 }
@@ -621,7 +633,7 @@ impl Interner {
             .ok()
             .filter(|&i| i != EMPTY)
             .ok_or_else(|| too_many("clients"))?;
-        self.ids.clients.push(id);
+        Arc::make_mut(&mut self.ids.clients).push(id);
         self.clients.insert(s, i);
         Ok(i)
     }
