@@ -327,7 +327,8 @@ impl Fields {
     /// dates, quantities and decimals are the columns' own, a rank is below the providers
     /// and a row below the rows, and a quantity written with at most the most decimals is
     /// a whole number of units. So a row always fits, unchecked: the check costs pass 1 a
-    /// twentieth of its time (10 M rows). Debug builds check it.
+    /// twentieth of its time (10 M rows). Debug builds check it here; the packing by
+    /// [`Layout::fix_parts`]'s tables builds the same record without this function.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn pack<R: Record>(
@@ -508,8 +509,8 @@ impl Layout {
     }
 
     /// Gives narrow records their parts by element and by provider (`rank`: the providers'
-    /// ranks) in two tables of 256, when `simple` has one block for every provider and date
-    /// and the elements and providers are that few: the packing then reads one entry for
+    /// ranks) in two tables of 256, when the records are narrow, `simple` has one block for
+    /// every provider and date, and the elements and providers are that few: the packing then reads one entry for
     /// the element where it read its plan and its place and checked each, and one for the
     /// provider where it read its rank (pass 1 about 3–4 ms less in 115, one thread).
     pub(crate) fn fix_parts(&mut self, simple: &Simple, rank: &[u16]) {
@@ -650,7 +651,8 @@ impl Layout {
             if element == 0 || !(1..NARROW_SIDE).contains(&q) {
                 return None;
             }
-            // Every provider of the columns has a rank (the tables' 256 are all of them).
+            // Every provider of the columns is interned, so below the ranks' count: the
+            // entries beyond it (0) are never read.
             let rank = *fixed.rank.get(usize::from(c.provider[row]))?;
             let client = c.client[row];
             let key = u64::from(client & mask)
