@@ -503,18 +503,13 @@ impl Part {
     /// Moves the simple sums, these and those of `others` (over the same client numbering),
     /// into the checked ones, the clients split into `threads` pieces moved at once; false
     /// when some client had so many simple lines that its words may have carried (the caller
-    /// then values again with checks).
-    ///
-    /// A client's words from several parts add as its lines would have: the cents with a
-    /// carry that only more than 2¹⁶ lines can cause, which the count of lines then shows;
-    /// the unit bits by union.
+    /// then values again with checks). See [`simple_acc`] for how the words add.
     pub(crate) fn fold_simple(
         &mut self,
         others: &mut [Part],
         units: usize,
         threads: usize,
     ) -> bool {
-        const CENTS: u64 = (1 << CENTS_BITS) - 1;
         let mut all = vec![std::mem::take(&mut self.simple)];
         for p in others {
             self.simple_lines += std::mem::take(&mut p.simple_lines);
@@ -527,37 +522,8 @@ impl Part {
         let pieces = super::in_pieces(&mut self.acc, threads, |lo, accs| {
             let (mut counted, mut overflow) = (0u64, false);
             for (c, a) in (lo..).zip(accs.iter_mut()) {
-                let mut w = [0u64; 2];
-                for words in &all {
-                    if let Some(b) = words.get(c) {
-                        w[0] = w[0].wrapping_add(b[0] & CENTS) | (b[0] & !CENTS);
-                        w[1] = w[1].wrapping_add(b[1]);
-                    }
-                }
-                let lines = w[1] & ((1 << LINE_BITS) - 1);
-                counted += lines;
-                if lines == 0 {
-                    continue;
-                }
-                let cents = (w[0] & CENTS) as i64;
-                let quantity = (w[1] >> LINE_BITS) as i64;
-                let bits = w[0] >> CENTS_BITS;
-                let unit = if bits.count_ones() == 1 {
-                    bits.trailing_zeros() as u8 + 1
-                } else {
-                    MIXED
-                };
-                let theirs = Acc {
-                    amount: 0,
-                    cents,
-                    quantity,
-                    lines: lines as u32,
-                    unit: if usize::from(unit) <= units || unit == MIXED {
-                        unit
-                    } else {
-                        MIXED
-                    },
-                };
+                let theirs = simple_acc(&all, c, units);
+                counted += u64::from(theirs.lines);
                 merge_acc(a, &theirs, &mut overflow);
             }
             (counted, overflow)
@@ -568,6 +534,44 @@ impl Part {
             self.overflow |= o;
         }
         counted == self.simple_lines
+    }
+}
+
+/// The sums of client `c`'s simple lines in the words of every part (`all`), for a catalog
+/// of `units` units; its lines are 0 when it has none. A client's words from several parts
+/// add as its lines would have: the cents with a carry that only more than 2¹⁶ lines can
+/// cause (which the count of lines then shows, see [`Part::fold_simple`]), the unit bits by
+/// union.
+#[inline(always)]
+fn simple_acc(all: &[Vec<[u64; 2]>], c: usize, units: usize) -> Acc {
+    const CENTS: u64 = (1 << CENTS_BITS) - 1;
+    let mut w = [0u64; 2];
+    for words in all {
+        if let Some(b) = words.get(c) {
+            w[0] = w[0].wrapping_add(b[0] & CENTS) | (b[0] & !CENTS);
+            w[1] = w[1].wrapping_add(b[1]);
+        }
+    }
+    let lines = (w[1] & ((1 << LINE_BITS) - 1)) as u32;
+    if lines == 0 {
+        return Acc::default();
+    }
+    let bits = w[0] >> CENTS_BITS;
+    let unit = if bits.count_ones() == 1 {
+        bits.trailing_zeros() as u8 + 1
+    } else {
+        MIXED
+    };
+    Acc {
+        amount: 0,
+        cents: (w[0] & CENTS) as i64,
+        quantity: (w[1] >> LINE_BITS) as i64,
+        lines,
+        unit: if usize::from(unit) <= units || unit == MIXED {
+            unit
+        } else {
+            MIXED
+        },
     }
 }
 
@@ -942,6 +946,22 @@ impl Part {
             r.1 = map[r.1 as usize];
         }
         self.merge_rest(other);
+    }
+
+    /// Whether the part holds nothing but simple sums: no checked sums, amounts beyond the
+    /// scaled integers, stateful rows, rejections or overflow (pass 1 made every row it took
+    /// a simple line).
+    pub(crate) fn only_simple(&self) -> bool {
+        self.acc.is_empty()
+            && self.extra.is_empty()
+            && self.extra_rows.is_empty()
+            && self.stateful.is_empty()
+            && self.wide.is_empty()
+            && self.rejections.is_empty()
+            && self.overs.is_empty()
+            && self.fast.len() == 0
+            && !self.overflow
+            && !self.simple_wrapped
     }
 
     /// Adds the results of pass 2: sums by client, and what else each share found.
@@ -1417,87 +1437,178 @@ impl Shared<'_> {
 
     /// The totals by client, built in `threads` pieces at once.
     fn result(&self, ids: &Ids, mut part: Part, rows: u64, threads: usize) -> Result<ByClient> {
-        let overflow = || Error::Overflow {
-            what: "the total of all lines".to_owned(),
-        };
         if part.overflow {
             return Err(overflow());
         }
         let extra = &part.extra;
         let pieces = super::in_pieces(&mut part.acc, threads, |lo, accs| {
-            let mut clients = Vec::with_capacity(accs.len());
-            let mut lines = 0u64;
-            let mut total = 0i128;
-            let mut total_extra = Decimal::ZERO;
-            // The grand total of quantities too: the general path's rollup refuses one
-            // beyond the decimal range.
-            let (mut quantities, mut quantities_extra) = (0i128, Decimal::ZERO);
-            for (c, a) in (lo..).zip(accs.iter()) {
-                if a.lines == 0 {
-                    continue;
-                }
-                lines += u64::from(a.lines);
-                let scaled = i128::from(a.amount) + i128::from(a.cents) * CENT;
-                total += scaled;
-                quantities += i128::from(a.quantity);
-                let mut amount =
-                    Decimal::try_from_i128_with_scale(scaled, AS).map_err(|_| overflow())?;
-                let mut quantity = Decimal::new(a.quantity, QS);
-                if let Some((xa, xq)) = extra.get(&(c as u32)) {
-                    amount = amount.checked_add(*xa).ok_or_else(overflow)?;
-                    quantity = quantity.checked_add(*xq).ok_or_else(overflow)?;
-                    total_extra = total_extra.checked_add(*xa).ok_or_else(overflow)?;
-                    quantities_extra = quantities_extra.checked_add(*xq).ok_or_else(overflow)?;
-                }
-                let unit = match a.unit {
-                    MIXED => Some(None),
-                    k => Some(self.units.get(usize::from(k) - 1).copied()),
-                };
-                clients.push((
-                    c as u32,
-                    Totals::from_parts(
-                        u64::from(a.lines),
-                        Money::new(amount),
-                        Quantity::new(quantity),
-                        unit,
-                    ),
-                ));
-            }
-            let quantities = Decimal::try_from_i128_with_scale(quantities, QS)
-                .ok()
-                .and_then(|q| q.checked_add(quantities_extra))
-                .ok_or_else(overflow)?;
-            Ok((clients, lines, total, total_extra, quantities))
+            self.piece((lo..).zip(accs.iter().copied()), extra)
         });
+        let rejections = by_row(part.rejections);
+        let rows_rejected =
+            rejections.iter().filter(|r| !r.is_partial()).count() as u64 + part.overs.whole();
+        let pieces = pieces.into_iter();
+        self.assemble(ids, pieces, (rows, rows_rejected), rejections, part.overs)
+    }
+
+    /// The totals by client straight from the simple sums of pass 1's `parts`, when they hold
+    /// nothing else (every row was a simple line: see [`Part::only_simple`]), built in
+    /// `threads` pieces at once; `None` when some client had so many lines that its sums
+    /// may have carried, or a total is beyond the decimal range (the caller then values
+    /// again with checks, which tell the error).
+    ///
+    /// The checked sums ([`Part::fold_simple`]) are not made, which would be written and read
+    /// back once more (10 M rows of flat prices: the run about 0.7 ms quicker on one thread,
+    /// 1 ms on two, of 34 and 19 ms).
+    pub(crate) fn result_simple(
+        &self,
+        ids: &Ids,
+        parts: Vec<Part>,
+        rows: u64,
+        threads: usize,
+    ) -> Option<ByClient> {
+        let units = self.units();
+        let lines: u64 = parts.iter().map(|p| p.simple_lines).sum();
+        let all: Vec<Vec<[u64; 2]>> = parts.into_iter().map(|p| p.simple).collect();
+        let clients = all.iter().map(Vec::len).max().unwrap_or(0);
+        let shares = if clients < super::MIN_PARALLEL_ROWS {
+            1
+        } else {
+            threads.clamp(1, 64)
+        };
+        let step = clients.div_ceil(shares).max(1);
+        let cuts: Vec<usize> = (0..clients).step_by(step).collect();
+        let no_extra = BTreeMap::new();
+        let pieces = super::on_threads(cuts, |lo| {
+            let hi = lo.saturating_add(step).min(clients);
+            let accs = (lo..hi).map(|c| (c, simple_acc(&all, c, units)));
+            self.piece(accs, &no_extra)
+        });
+        let pieces = pieces.into_iter().collect::<Result<Vec<Piece>>>().ok()?;
+        // Every line is counted once: a carry past a client's count of lines shows here.
+        if pieces.iter().map(|p| p.lines).sum::<u64>() != lines {
+            return None;
+        }
+        let overs = super::stateful::Overs::default();
+        let pieces = pieces.into_iter().map(Ok);
+        self.assemble(ids, pieces, (rows, 0), Vec::new(), overs)
+            .ok()
+    }
+
+    /// The totals of the clients of one piece, from each client's sums (`accs`: client,
+    /// sums) and the amounts and quantities beyond the scaled integers (`extra`).
+    #[inline(always)]
+    fn piece(
+        &self,
+        accs: impl Iterator<Item = (usize, Acc)>,
+        extra: &BTreeMap<u32, (Decimal, Decimal)>,
+    ) -> Result<Piece> {
+        let mut clients = Vec::with_capacity(accs.size_hint().0);
+        let mut lines = 0u64;
+        let mut total = 0i128;
+        let mut total_extra = Decimal::ZERO;
+        // The grand total of quantities too: the general path's rollup refuses one
+        // beyond the decimal range.
+        let (mut quantities, mut quantities_extra) = (0i128, Decimal::ZERO);
+        for (c, a) in accs {
+            if a.lines == 0 {
+                continue;
+            }
+            lines += u64::from(a.lines);
+            let scaled = i128::from(a.amount) + i128::from(a.cents) * CENT;
+            total += scaled;
+            quantities += i128::from(a.quantity);
+            let mut amount =
+                Decimal::try_from_i128_with_scale(scaled, AS).map_err(|_| overflow())?;
+            let mut quantity = Decimal::new(a.quantity, QS);
+            if let Some((xa, xq)) = extra.get(&(c as u32)) {
+                amount = amount.checked_add(*xa).ok_or_else(overflow)?;
+                quantity = quantity.checked_add(*xq).ok_or_else(overflow)?;
+                total_extra = total_extra.checked_add(*xa).ok_or_else(overflow)?;
+                quantities_extra = quantities_extra.checked_add(*xq).ok_or_else(overflow)?;
+            }
+            let unit = match a.unit {
+                MIXED => Some(None),
+                k => Some(self.units.get(usize::from(k) - 1).copied()),
+            };
+            clients.push((
+                c as u32,
+                Totals::from_parts(
+                    u64::from(a.lines),
+                    Money::new(amount),
+                    Quantity::new(quantity),
+                    unit,
+                ),
+            ));
+        }
+        let quantities = Decimal::try_from_i128_with_scale(quantities, QS)
+            .ok()
+            .and_then(|q| q.checked_add(quantities_extra))
+            .ok_or_else(overflow)?;
+        Ok(Piece {
+            clients,
+            lines,
+            total,
+            total_extra,
+            quantities,
+        })
+    }
+
+    /// The result of the pieces' totals (in client order): `rows` read and rejected, the
+    /// rejections made and those kept compact.
+    fn assemble(
+        &self,
+        ids: &Ids,
+        pieces: impl ExactSizeIterator<Item = Result<Piece>>,
+        (rows, rows_rejected): (u64, u64),
+        made: Vec<Rejection>,
+        overs: super::stateful::Overs,
+    ) -> Result<ByClient> {
         let mut clients = Vec::with_capacity(pieces.len());
         let (mut lines, mut total, mut total_extra) = (0u64, 0i128, Decimal::ZERO);
         let mut quantities = Decimal::ZERO;
         for piece in pieces {
-            let (c, l, t, x, q) = piece?;
-            quantities = quantities.checked_add(q).ok_or_else(overflow)?;
-            clients.push(c);
-            lines += l;
-            total = total.checked_add(t).ok_or_else(overflow)?;
-            total_extra = total_extra.checked_add(x).ok_or_else(overflow)?;
+            let p = piece?;
+            quantities = quantities.checked_add(p.quantities).ok_or_else(overflow)?;
+            clients.push(p.clients);
+            lines += p.lines;
+            total = total.checked_add(p.total).ok_or_else(overflow)?;
+            total_extra = total_extra
+                .checked_add(p.total_extra)
+                .ok_or_else(overflow)?;
         }
         let total = Decimal::try_from_i128_with_scale(total, AS)
             .ok()
             .and_then(|t| t.checked_add(total_extra))
             .ok_or_else(overflow)?;
-        let rejections = by_row(part.rejections);
-        let rows_rejected =
-            rejections.iter().filter(|r| !r.is_partial()).count() as u64 + part.overs.whole();
         Ok(ByClient {
             rows_read: rows,
             rows_valued: lines,
             rows_rejected,
             total: Money::new(total),
-            made: rejections,
-            overs: part.overs,
+            made,
+            overs,
             rejections: std::sync::OnceLock::new(),
             ids: std::sync::Arc::clone(&ids.clients),
             clients,
         })
+    }
+}
+
+/// The totals of one piece of the clients (see [`Shared::piece`]).
+struct Piece {
+    clients: Vec<(u32, Totals)>,
+    lines: u64,
+    /// The amounts in scaled integers ([`AS`] decimals), and beyond them.
+    total: i128,
+    total_extra: Decimal,
+    quantities: Decimal,
+}
+
+/// The error of a total beyond the decimal range.
+fn overflow() -> Error {
+    Error::Overflow {
+        what: "the total of all lines".to_owned(),
     }
 }
 

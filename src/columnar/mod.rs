@@ -1373,6 +1373,13 @@ fn value_columns(
     };
     let pieces = Pieces::new(n, shares);
     let mut parts: Vec<Part> = on_threads(vec![(); shares], |()| pass1(&pieces));
+    if simple.is_some() && parts.iter().all(Part::only_simple) {
+        // Every row a simple line: the totals straight from the simple sums.
+        return match shared.result_simple(&columns.ids, parts, n as u64, threads) {
+            Some(result) => Ok(result),
+            None => value_columns(columns, cx, options, false),
+        };
+    }
     if let Some((first, rest)) = parts.split_first_mut().filter(|_| simple.is_some()) {
         // The simple sums of every share into the first's checked sums.
         if !first.fold_simple(rest, shared.units(), threads) {

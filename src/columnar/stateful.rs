@@ -891,6 +891,11 @@ impl Overs {
         self.whole
     }
 
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// These rejections and `made` (by row; no row in both), by row.
     pub(crate) fn merged(&self, made: &[Rejection]) -> Vec<Rejection> {
         // The list's rows with their places, sorted: eight bytes each.

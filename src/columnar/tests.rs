@@ -984,6 +984,50 @@ fn anything_unsure_goes_to_the_general_reader_and_its_exact_error() {
     }
 }
 
+/// When every row pass 1 takes is a simple line, the totals are made straight from the
+/// simple sums; one row of any other kind among them (rejected, beyond the scaled integers,
+/// passed through, or priced by tiers but aside from the packed records) sends them the
+/// usual way. Either way they equal the general path.
+#[test]
+fn totals_straight_from_the_simple_sums_equal_the_general_path() {
+    let catalog = Catalog::shipped().unwrap();
+    let flat = flat_increments(&catalog);
+    let mut simple = Vec::new();
+    for (i, client) in ["C-1", "C-2", "C-3"].into_iter().enumerate() {
+        // CASE_MGMT's 0.6 is billed as 0.75, its increment's multiple.
+        for (k, (element, q)) in [("ESSENTIALS", "1.25"), ("CASE_MGMT", "0.6")]
+            .into_iter()
+            .enumerate()
+        {
+            let date = format!("2024-0{}-1{k}", i + 1);
+            simple.push(testkit::delivery(&date, client, element, q));
+        }
+    }
+    check_one_table(&simple, &flat);
+    let odd = [
+        // No price on that date: rejected.
+        testkit::delivery("2022-06-01", "C-2", "ESSENTIALS", "1"),
+        // Beyond the 32-bit quantities: valued in decimals.
+        testkit::delivery("2024-06-01", "C-2", "ESSENTIALS", "500000.25"),
+        // Passed through, in euros: the checked sums.
+        testkit::delivery("2024-06-01", "C-3", "DOCS", "12.40"),
+    ];
+    for row in odd {
+        let mut deliveries = simple.clone();
+        deliveries.push(row);
+        check_one_table(&deliveries, &flat);
+    }
+    // Under tiers, beyond the 32-bit quantities: a general stateful row, no packed record.
+    let mut deliveries = simple.clone();
+    deliveries.push(testkit::delivery(
+        "2024-06-01",
+        "C-1",
+        "INTAKE",
+        "500000.25",
+    ));
+    check_one_table(&deliveries, TWO_SHAPES);
+}
+
 /// The unchecked loop for the simplest rows sums a client's lines in packed words; a client
 /// with more lines than the words hold (8 under test) sends the whole valuation through the
 /// checked path. Both sides of that limit equal the general path.
