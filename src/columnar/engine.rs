@@ -1471,12 +1471,7 @@ impl Shared<'_> {
         let lines: u64 = parts.iter().map(|p| p.simple_lines).sum();
         let all: Vec<Vec<[u64; 2]>> = parts.into_iter().map(|p| p.simple).collect();
         let clients = all.iter().map(Vec::len).max().unwrap_or(0);
-        let shares = if clients < super::MIN_PARALLEL_ROWS {
-            1
-        } else {
-            threads.clamp(1, 64)
-        };
-        let step = clients.div_ceil(shares).max(1);
+        let step = super::piece_size(clients, threads);
         let cuts: Vec<usize> = (0..clients).step_by(step).collect();
         let no_extra = BTreeMap::new();
         let pieces = super::on_threads(cuts, |lo| {

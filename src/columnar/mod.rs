@@ -142,9 +142,9 @@ pub struct ByClient {
     /// Both, by row, made on first use.
     rejections: OnceLock<Vec<Rejection>>,
     /// The client ids, by interned number, shared with the columns or the reader that
-    /// interned them rather than cloned one by one (a clone changes the id's count of owners atomically:
-    /// 200,000 clones took about 1 ms of a run of 0.11 s with tiers and caps, and 1.4 ms of
-    /// one of 0.036 s with flat prices, one thread).
+    /// interned them rather than cloned one by one (a clone changes the id's count of owners
+    /// atomically: 200,000 clones took about 1 ms of a run of 0.11 s with tiers and caps, and
+    /// 1.4 ms of one of 0.036 s with flat prices, one thread).
     ids: Arc<Vec<ClientId>>,
     /// Every client with at least one line, by number in `ids`, in no particular order, in
     /// the pieces the fast path's threads built (one list from the general path).
@@ -954,6 +954,17 @@ impl Pieces {
     }
 }
 
+/// The size of each of `threads` contiguous pieces of `n` items (one piece when they are
+/// few), at least 1.
+pub(crate) fn piece_size(n: usize, threads: usize) -> usize {
+    let shares = if n < MIN_PARALLEL_ROWS {
+        1
+    } else {
+        threads.clamp(1, 64)
+    };
+    n.div_ceil(shares).max(1)
+}
+
 /// Splits `items` into `threads` contiguous pieces (one when they are few) and runs
 /// `f(index of the piece's first item, piece)` on each, each piece on a thread of its own;
 /// the results in order.
@@ -962,12 +973,7 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
     threads: usize,
     f: impl Fn(usize, &mut [T]) -> R + Sync,
 ) -> Vec<R> {
-    let shares = if items.len() < MIN_PARALLEL_ROWS {
-        1
-    } else {
-        threads.clamp(1, 64)
-    };
-    let step = items.len().div_ceil(shares).max(1);
+    let step = piece_size(items.len(), threads);
     let pieces: Vec<(usize, &mut [T])> = items
         .chunks_mut(step)
         .enumerate()

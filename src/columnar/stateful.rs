@@ -510,9 +510,10 @@ impl Layout {
 
     /// Gives narrow records their parts by element and by provider (`rank`: the providers'
     /// ranks) in two tables of 256, when the records are narrow, `simple` has one block for
-    /// every provider and date, and the elements and providers are that few: the packing then reads one entry for
-    /// the element where it read its plan and its place and checked each, and one for the
-    /// provider where it read its rank (pass 1 about 3–4 ms less in 115, one thread).
+    /// every provider and date, and the elements and providers are that few: the packing
+    /// then reads one entry for the element where it read its plan and its place and checked
+    /// each, and one for the provider where it read its rank (pass 1 about 3–4 ms less in
+    /// 115, one thread).
     pub(crate) fn fix_parts(&mut self, simple: &Simple, rank: &[u16]) {
         let Some(by_element) = simple.uniform_stateful() else {
             return;
