@@ -950,7 +950,8 @@ impl Part {
 
     /// Whether the part holds nothing but simple sums: no checked sums, amounts beyond the
     /// scaled integers, stateful rows, rejections or overflow (pass 1 made every row it took
-    /// a simple line).
+    /// a simple line). Pass 1 leaves no amount beyond the scaled integers without a checked
+    /// line, and sets no compact rejection nor wrapped words: those tests only guard.
     pub(crate) fn only_simple(&self) -> bool {
         self.acc.is_empty()
             && self.extra.is_empty()
@@ -1444,10 +1445,10 @@ impl Shared<'_> {
         let pieces = super::in_pieces(&mut part.acc, threads, |lo, accs| {
             self.piece((lo..).zip(accs.iter().copied()), extra)
         });
+        let pieces = pieces.into_iter().collect::<Result<Vec<Piece>>>()?;
         let rejections = by_row(part.rejections);
         let rows_rejected =
             rejections.iter().filter(|r| !r.is_partial()).count() as u64 + part.overs.whole();
-        let pieces = pieces.into_iter();
         self.assemble(ids, pieces, (rows, rows_rejected), rejections, part.overs)
     }
 
@@ -1471,12 +1472,10 @@ impl Shared<'_> {
         let lines: u64 = parts.iter().map(|p| p.simple_lines).sum();
         let all: Vec<Vec<[u64; 2]>> = parts.into_iter().map(|p| p.simple).collect();
         let clients = all.iter().map(Vec::len).max().unwrap_or(0);
-        let step = super::piece_size(clients, threads);
-        let cuts: Vec<usize> = (0..clients).step_by(step).collect();
         let no_extra = BTreeMap::new();
-        let pieces = super::on_threads(cuts, |lo| {
-            let hi = lo.saturating_add(step).min(clients);
-            let accs = (lo..hi).map(|c| (c, simple_acc(&all, c, units)));
+        // Pieces of the clients as `in_pieces` cuts them; a unit is nothing to hold.
+        let pieces = super::in_pieces(&mut vec![(); clients], threads, |lo, piece| {
+            let accs = (lo..lo + piece.len()).map(|c| (c, simple_acc(&all, c, units)));
             self.piece(accs, &no_extra)
         });
         let pieces = pieces.into_iter().collect::<Result<Vec<Piece>>>().ok()?;
@@ -1485,7 +1484,6 @@ impl Shared<'_> {
             return None;
         }
         let overs = super::stateful::Overs::default();
-        let pieces = pieces.into_iter().map(Ok);
         self.assemble(ids, pieces, (rows, 0), Vec::new(), overs)
             .ok()
     }
@@ -1554,7 +1552,7 @@ impl Shared<'_> {
     fn assemble(
         &self,
         ids: &Ids,
-        pieces: impl ExactSizeIterator<Item = Result<Piece>>,
+        pieces: Vec<Piece>,
         (rows, rows_rejected): (u64, u64),
         made: Vec<Rejection>,
         overs: super::stateful::Overs,
@@ -1562,8 +1560,7 @@ impl Shared<'_> {
         let mut clients = Vec::with_capacity(pieces.len());
         let (mut lines, mut total, mut total_extra) = (0u64, 0i128, Decimal::ZERO);
         let mut quantities = Decimal::ZERO;
-        for piece in pieces {
-            let p = piece?;
+        for p in pieces {
             quantities = quantities.checked_add(p.quantities).ok_or_else(overflow)?;
             clients.push(p.clients);
             lines += p.lines;

@@ -954,17 +954,6 @@ impl Pieces {
     }
 }
 
-/// The size of each of `threads` contiguous pieces of `n` items (one piece when they are
-/// few), at least 1.
-pub(crate) fn piece_size(n: usize, threads: usize) -> usize {
-    let shares = if n < MIN_PARALLEL_ROWS {
-        1
-    } else {
-        threads.clamp(1, 64)
-    };
-    n.div_ceil(shares).max(1)
-}
-
 /// Splits `items` into `threads` contiguous pieces (one when they are few) and runs
 /// `f(index of the piece's first item, piece)` on each, each piece on a thread of its own;
 /// the results in order.
@@ -973,7 +962,12 @@ pub(crate) fn in_pieces<T: Send, R: Send>(
     threads: usize,
     f: impl Fn(usize, &mut [T]) -> R + Sync,
 ) -> Vec<R> {
-    let step = piece_size(items.len(), threads);
+    let shares = if items.len() < MIN_PARALLEL_ROWS {
+        1
+    } else {
+        threads.clamp(1, 64)
+    };
+    let step = items.len().div_ceil(shares).max(1);
     let pieces: Vec<(usize, &mut [T])> = items
         .chunks_mut(step)
         .enumerate()
@@ -1100,6 +1094,13 @@ pub(crate) fn expect_room<T>(v: &mut Vec<T>, seen: usize, all: usize) {
                 .saturating_sub(v.len()),
         );
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Valuations on this thread whose totals came straight from the simple sums, so that
+    /// tests can tell where that way is taken.
+    static STRAIGHT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// [`value_by_client`], with the unchecked loop for the simplest rows or without.
@@ -1382,7 +1383,11 @@ fn value_columns(
     if simple.is_some() && parts.iter().all(Part::only_simple) {
         // Every row a simple line: the totals straight from the simple sums.
         return match shared.result_simple(&columns.ids, parts, n as u64, threads) {
-            Some(result) => Ok(result),
+            Some(result) => {
+                #[cfg(test)]
+                STRAIGHT.with(|s| s.set(s.get() + 1));
+                Ok(result)
+            }
             None => value_columns(columns, cx, options, false),
         };
     }

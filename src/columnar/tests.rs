@@ -985,11 +985,18 @@ fn anything_unsure_goes_to_the_general_reader_and_its_exact_error() {
 }
 
 /// When every row pass 1 takes is a simple line, the totals are made straight from the
-/// simple sums; one row of any other kind among them (rejected, beyond the scaled integers,
-/// passed through, or priced by tiers but aside from the packed records) sends them the
-/// usual way. Either way they equal the general path.
+/// simple sums; one row of another kind among them (rejected, through the checked sums,
+/// beyond the scaled integers, or priced by tiers but aside from the packed records) sends
+/// them the usual way. Either way they equal the general path.
 #[test]
 fn totals_straight_from_the_simple_sums_equal_the_general_path() {
+    // The valuations of `deliveries` by `table` (four: two widths, one and two threads)
+    // that took their totals straight from the simple sums.
+    let straight = |deliveries: &[Delivery], table: &str| {
+        let before = STRAIGHT.with(std::cell::Cell::get);
+        check_one_table(deliveries, table);
+        STRAIGHT.with(std::cell::Cell::get) - before
+    };
     let catalog = Catalog::shipped().unwrap();
     let flat = flat_increments(&catalog);
     let mut simple = Vec::new();
@@ -1003,19 +1010,21 @@ fn totals_straight_from_the_simple_sums_equal_the_general_path() {
             simple.push(testkit::delivery(&date, client, element, q));
         }
     }
-    check_one_table(&simple, &flat);
-    let odd = [
+    assert_eq!(straight(&simple, &flat), 4);
+    let rows = [
+        // Passed through, in euros: a simple line too.
+        ("2024-06-01", "C-3", "DOCS", "12.40", 4),
         // No price on that date: rejected.
-        testkit::delivery("2022-06-01", "C-2", "ESSENTIALS", "1"),
-        // Beyond the 32-bit quantities: valued in decimals.
-        testkit::delivery("2024-06-01", "C-2", "ESSENTIALS", "500000.25"),
-        // Passed through, in euros: the checked sums.
-        testkit::delivery("2024-06-01", "C-3", "DOCS", "12.40"),
+        ("2022-06-01", "C-2", "ESSENTIALS", "1", 0),
+        // Beyond the 32-bit quantities: a line in the checked sums.
+        ("2024-06-01", "C-2", "ESSENTIALS", "500000.25", 0),
+        // An amount beyond the scaled integers: a line in decimals.
+        ("2024-06-01", "C-2", "ESSENTIALS", "10000000000", 0),
     ];
-    for row in odd {
+    for (date, client, element, q, expected) in rows {
         let mut deliveries = simple.clone();
-        deliveries.push(row);
-        check_one_table(&deliveries, &flat);
+        deliveries.push(testkit::delivery(date, client, element, q));
+        assert_eq!(straight(&deliveries, &flat), expected, "{element} {q}");
     }
     // Under tiers, beyond the 32-bit quantities: a general stateful row, no packed record.
     let mut deliveries = simple.clone();
@@ -1025,7 +1034,7 @@ fn totals_straight_from_the_simple_sums_equal_the_general_path() {
         "INTAKE",
         "500000.25",
     ));
-    check_one_table(&deliveries, TWO_SHAPES);
+    assert_eq!(straight(&deliveries, TWO_SHAPES), 0);
 }
 
 /// The unchecked loop for the simplest rows sums a client's lines in packed words; a client
